@@ -1,0 +1,36 @@
+import type { AuditActor } from '../audit/model.js';
+import { apiErrors } from '../errors.js';
+import { INSTALL_ADMIN_ROLE, TENANT_ADMIN_ROLE, TENANT_READER_ROLE } from '../resources/model.js';
+import type { Tenant } from '../tenants/model.js';
+
+/** Who is calling the admin API: established from a verified Signet access token. */
+export interface AdminCaller {
+  tenantId: string;
+  principalId: string;
+  jti: string;
+  roles: ReadonlySet<string>;
+  /** Holds `install.admin` from the install's home tenant: may manage every tenant. */
+  installAdmin: boolean;
+}
+
+export type Access = 'read' | 'write';
+
+export function actorOf(caller: AdminCaller): AuditActor {
+  return { id: caller.principalId, jti: caller.jti, tenantId: caller.tenantId };
+}
+
+/**
+ * A tenant's admins manage only their own tenant; install admins manage all.
+ * Throws 403 otherwise. Tokens of one tenant never act in another.
+ */
+export function assertTenantAccess(caller: AdminCaller, tenant: Tenant, access: Access): void {
+  if (caller.installAdmin) return;
+  if (caller.tenantId !== tenant.id) throw apiErrors.forbidden(`the token's tenant cannot manage tenant "${tenant.name}"`);
+  if (caller.roles.has(TENANT_ADMIN_ROLE)) return;
+  if (access === 'read' && caller.roles.has(TENANT_READER_ROLE)) return;
+  throw apiErrors.forbidden(`this operation needs the ${access === 'read' ? `${TENANT_READER_ROLE} or ` : ''}${TENANT_ADMIN_ROLE} role`);
+}
+
+export function assertInstallAdmin(caller: AdminCaller): void {
+  if (!caller.installAdmin) throw apiErrors.forbidden(`this operation needs the ${INSTALL_ADMIN_ROLE} role`);
+}

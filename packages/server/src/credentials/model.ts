@@ -1,0 +1,65 @@
+import { Type, type Static } from 'typebox';
+import type { JWK } from 'jose';
+import { OneOf } from '../http/schema.js';
+
+export const CREDENTIAL_TYPES = ['secret', 'key'] as const;
+export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
+
+export interface Credential {
+  id: string;
+  tenantId: string;
+  principalId: string;
+  type: CredentialType;
+  description: string | null;
+  /** Keyed digest of a generated secret (type secret); the secret itself is never stored. */
+  secretDigest: string | null;
+  /** Public key (type key). */
+  publicJwk: JWK | null;
+  /** RFC 7638 JWK thumbprint (SHA-256) of the public key. */
+  thumbprint: string | null;
+  /** PEM certificate the key came from, when it came from one. */
+  certificate: string | null;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+const Description = Type.Optional(Type.String({ maxLength: 500 }));
+const ExpiresAt = Type.Optional(Type.String({ format: 'date-time', description: 'ISO 8601 instant' }));
+
+export const CreateCredentialBody = Type.Union([
+  Type.Object(
+    { type: Type.Literal('secret'), description: Description, expiresAt: ExpiresAt },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('key'),
+      description: Description,
+      expiresAt: ExpiresAt,
+      jwk: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Public JWK (RSA ≥ 2048, EC P-256/P-384/P-521, Ed25519)' })),
+      certificate: Type.Optional(Type.String({ maxLength: 20000, description: 'PEM X.509 certificate' })),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type CreateCredentialBody = Static<typeof CreateCredentialBody>;
+
+export const CredentialView = Type.Object({
+  id: Type.String(),
+  principalId: Type.String(),
+  type: OneOf(CREDENTIAL_TYPES),
+  description: Type.Union([Type.String(), Type.Null()]),
+  thumbprint: Type.Union([Type.String(), Type.Null()]),
+  publicJwk: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  createdAt: Type.String(),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
+  lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+});
+export type CredentialView = Static<typeof CredentialView>;
+
+/** Returned once, when a secret is created. */
+export const CreatedCredentialView = Type.Intersect([
+  CredentialView,
+  Type.Object({ secret: Type.Optional(Type.String({ description: 'Shown exactly once; store it now' })) }),
+]);

@@ -1,0 +1,104 @@
+import { type AdminCaller, actorOf } from '../admin/caller.js';
+import { auditStore } from '../audit/store.js';
+import type { Deps } from '../context.js';
+import { newId, randomToken } from '../crypto/ids.js';
+import { apiErrors } from '../errors.js';
+import { rulesFor } from '../principals/kinds.js';
+import type { PrincipalService } from '../principals/service.js';
+import type { Tenant } from '../tenants/model.js';
+import { parseCertificate, parsePublicJwk, type ParsedKey } from './keys.js';
+import type { CreateCredentialBody, Credential } from './model.js';
+import { credentialStore } from './store.js';
+
+const DAY_MS = 86_400_000;
+/** Prefix so secret scanners can recognise a leaked Signet client secret. */
+export const SECRET_PREFIX = 'sgn_';
+
+/** What credential metadata may show: never the digest. */
+function describe(c: Credential): Record<string, unknown> {
+  return { id: c.id, principalId: c.principalId, type: c.type, thumbprint: c.thumbprint, expiresAt: c.expiresAt };
+}
+
+/** Credentials of principals: generated secrets (stored as digests) and public keys. */
+export class CredentialService {
+  constructor(
+    private readonly deps: Deps,
+    private readonly principals: PrincipalService,
+  ) {}
+
+  /** Adds a credential. For a secret, the returned `secret` is the only time it is ever shown. */
+  async add(caller: AdminCaller, tenant: Tenant, principalId: string, body: CreateCredentialBody): Promise<{ credential: Credential; secret?: string }> {
+    const now = this.deps.clock();
+    const principal = await this.principals.getLive(tenant, principalId);
+    const rules = rulesFor(principal.kind);
+    const requestedExpiry = body.expiresAt === undefined ? undefined : Date.parse(body.expiresAt);
+    if (requestedExpiry !== undefined && (Number.isNaN(requestedExpiry) || requestedExpiry <= now)) {
+      throw apiErrors.invalid('expiresAt must be a future ISO 8601 instant');
+    }
+
+    let secret: string | undefined;
+    let parsed: ParsedKey | undefined;
+    let expiresAt: number | null;
+    if (body.type === 'secret') {
+      if (!rules.mayHoldSecret) throw apiErrors.invalid(`principals of kind "${principal.kind}" cannot hold client secrets; use a key${principal.kind === 'managed' ? ' (the platform holds it)' : ''}`);
+      if (!tenant.settings.allowSecrets) throw apiErrors.invalid(`tenant "${tenant.name}" does not allow client secrets; use private_key_jwt`);
+      const max = now + tenant.settings.secretMaxLifetimeDays * DAY_MS;
+      if (requestedExpiry !== undefined && requestedExpiry > max) {
+        throw apiErrors.invalid(`expiresAt must be within ${tenant.settings.secretMaxLifetimeDays} days (tenant policy)`);
+      }
+      expiresAt = requestedExpiry ?? Math.min(max, now + tenant.settings.secretDefaultLifetimeDays * DAY_MS);
+      secret = SECRET_PREFIX + randomToken(32);
+    } else {
+      if (!rules.mayHoldKey) throw apiErrors.invalid(`principals of kind "${principal.kind}" cannot hold client keys`);
+      if ((body.jwk === undefined) === (body.certificate === undefined)) throw apiErrors.invalid('a key credential needs exactly one of jwk or certificate');
+      parsed = body.jwk ? await parsePublicJwk(body.jwk) : await parseCertificate(body.certificate as string, now);
+      expiresAt = requestedExpiry ?? parsed.notAfter;
+      if (parsed.notAfter !== null && expiresAt !== null && expiresAt > parsed.notAfter) expiresAt = parsed.notAfter;
+      const existing = await credentialStore.listForPrincipal(this.deps.db, tenant.id, principal.id, 'key');
+      if (existing.some((c) => c.thumbprint === parsed?.thumbprint)) throw apiErrors.conflict('this principal already holds that key');
+    }
+
+    const credential: Credential = {
+      id: newId(),
+      tenantId: tenant.id,
+      principalId: principal.id,
+      type: body.type,
+      description: body.description ?? null,
+      secretDigest: secret ? this.deps.hasher.digest(secret) : null,
+      publicJwk: parsed?.jwk ?? null,
+      thumbprint: parsed?.thumbprint ?? null,
+      certificate: parsed?.certificate ?? null,
+      createdAt: now,
+      expiresAt,
+      lastUsedAt: null,
+    };
+    await this.deps.db.transaction().execute(async (trx) => {
+      await credentialStore.insert(trx, credential);
+      await auditStore.recordDirectoryChange(
+        trx,
+        { tenantId: tenant.id, type: 'credential.added', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, after: describe(credential) },
+        now,
+      );
+    });
+    return secret === undefined ? { credential } : { credential, secret };
+  }
+
+  async list(tenant: Tenant, principalId: string): Promise<Credential[]> {
+    await this.principals.get(tenant, principalId);
+    return credentialStore.listForPrincipal(this.deps.db, tenant.id, principalId);
+  }
+
+  async remove(caller: AdminCaller, tenant: Tenant, principalId: string, credentialId: string): Promise<void> {
+    await this.principals.get(tenant, principalId);
+    await this.deps.db.transaction().execute(async (trx) => {
+      const credential = await credentialStore.get(trx, tenant.id, principalId, credentialId);
+      if (!credential) throw apiErrors.notFound('credential', credentialId);
+      await credentialStore.delete(trx, tenant.id, principalId, credentialId);
+      await auditStore.recordDirectoryChange(
+        trx,
+        { tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credentialId }, before: describe(credential) },
+        this.deps.clock(),
+      );
+    });
+  }
+}

@@ -1,0 +1,50 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import { migrate } from './migrations.js';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+export type DbKind = Config['database']['kind'];
+
+export interface Connection {
+  db: Db;
+  kind: DbKind;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns int8 as strings; every bigint here is an epoch-ms timestamp, well within 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+
+/** Opens the configured database and brings its schema up to date. */
+export async function connect(database: Config['database']): Promise<Connection> {
+  let db: Db;
+  if (database.kind === 'sqlite') {
+    if (database.file !== ':memory:') mkdirSync(dirname(database.file), { recursive: true, mode: 0o700 });
+    const sqlite = new BetterSqlite3(database.file);
+    // WAL + synchronous=NORMAL: a committed transaction survives a process crash (kill -9);
+    // only an OS crash or power loss can drop the last commits.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  } else {
+    const pool = new pg.Pool({ connectionString: database.url, max: 10 });
+    // An idle client's error (e.g. the server restarting) must not crash the process.
+    pool.on('error', () => undefined);
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  await migrate(db as Kysely<unknown>);
+  return { db, kind: database.kind, close: () => db.destroy() };
+}
+
+/** True when `error` is a unique-constraint violation on either backend. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const e = error as { code?: unknown; message?: unknown };
+  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -1,0 +1,145 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+
+/** One set of migrations for every dialect: only portable types (text, bigint, integer). */
+const migrations: Record<string, Migration> = {
+  '0001_directory': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('tenants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('display_name', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('principals')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('deleted_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('principals_tenant_id').on('principals').columns(['tenant_id', 'id']).execute();
+      await db.schema.createIndex('principals_tenant_kind').on('principals').columns(['tenant_id', 'kind', 'status', 'id']).execute();
+
+      await db.schema
+        .createTable('principal_sponsors')
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('principal_id', 'text', (c) => c.notNull().references('principals.id'))
+        .addColumn('sponsor_id', 'text', (c) => c.notNull().references('principals.id'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('principal_sponsors_pk', ['principal_id', 'sponsor_id'])
+        .execute();
+      await db.schema.createIndex('principal_sponsors_sponsor').on('principal_sponsors').column('sponsor_id').execute();
+
+      await db.schema
+        .createTable('credentials')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('principal_id', 'text', (c) => c.notNull().references('principals.id'))
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('secret_digest', 'text')
+        .addColumn('public_jwk', 'text')
+        .addColumn('thumbprint', 'text')
+        .addColumn('certificate', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('last_used_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('credentials_principal').on('credentials').columns(['principal_id', 'id']).execute();
+
+      await db.schema
+        .createTable('resources')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('identifier', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('roles', 'text', (c) => c.notNull())
+        .addColumn('builtin', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('resources_tenant_identifier', ['tenant_id', 'identifier'])
+        .execute();
+
+      await db.schema
+        .createTable('grants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('principal_id', 'text', (c) => c.notNull().references('principals.id'))
+        .addColumn('resource_id', 'text', (c) => c.notNull().references('resources.id'))
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('grants_principal_resource_role', ['principal_id', 'resource_id', 'role'])
+        .execute();
+      await db.schema.createIndex('grants_resource').on('grants').columns(['resource_id', 'id']).execute();
+      await db.schema.createIndex('grants_tenant').on('grants').columns(['tenant_id', 'id']).execute();
+
+      await db.schema
+        .createTable('signing_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('alg', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('public_jwk', 'text', (c) => c.notNull())
+        .addColumn('private_key', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('activated_at', 'bigint')
+        .addColumn('retired_at', 'bigint')
+        .addColumn('expires_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('signing_keys_tenant').on('signing_keys').columns(['tenant_id', 'status']).execute();
+
+      await db.schema
+        .createTable('used_jtis')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('jti', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('used_jtis_pk', ['tenant_id', 'client_id', 'jti'])
+        .execute();
+      await db.schema.createIndex('used_jtis_expiry').on('used_jtis').column('expires_at').execute();
+
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('time', 'bigint', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text')
+        .addColumn('actor_jti', 'text')
+        .addColumn('target_type', 'text')
+        .addColumn('target_id', 'text')
+        .addColumn('data', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_events_tenant_time').on('audit_events').columns(['tenant_id', 'id']).execute();
+    },
+  },
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+/** Applies every pending migration; throws (with the failing migration's name) on error. */
+export async function migrate(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

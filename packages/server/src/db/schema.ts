@@ -1,0 +1,115 @@
+/**
+ * Table shapes shared by every backend. Timestamps are epoch milliseconds (bigint in PostgreSQL,
+ * parsed to number); JSON is stored as text so one set of migrations serves both dialects.
+ */
+export interface TenantsTable {
+  id: string;
+  name: string;
+  display_name: string | null;
+  status: string;
+  settings: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PrincipalsTable {
+  id: string;
+  tenant_id: string;
+  kind: string;
+  display_name: string;
+  description: string | null;
+  status: string;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface PrincipalSponsorsTable {
+  tenant_id: string;
+  principal_id: string;
+  sponsor_id: string;
+  created_at: number;
+}
+
+export interface CredentialsTable {
+  id: string;
+  tenant_id: string;
+  principal_id: string;
+  type: string;
+  description: string | null;
+  secret_digest: string | null;
+  public_jwk: string | null;
+  thumbprint: string | null;
+  certificate: string | null;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface ResourcesTable {
+  id: string;
+  tenant_id: string;
+  identifier: string;
+  display_name: string;
+  description: string | null;
+  scopes: string;
+  roles: string;
+  builtin: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GrantsTable {
+  id: string;
+  tenant_id: string;
+  principal_id: string;
+  resource_id: string;
+  role: string;
+  created_at: number;
+}
+
+export interface SigningKeysTable {
+  id: string;
+  tenant_id: string;
+  alg: string;
+  status: string;
+  public_jwk: string;
+  private_key: string;
+  created_at: number;
+  activated_at: number | null;
+  retired_at: number | null;
+  /** After this instant no token signed by the key can still be valid: it leaves the JWKS. */
+  expires_at: number | null;
+}
+
+export interface UsedJtisTable {
+  tenant_id: string;
+  client_id: string;
+  jti: string;
+  expires_at: number;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  tenant_id: string;
+  time: number;
+  type: string;
+  outcome: string;
+  actor_id: string | null;
+  actor_jti: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  data: string;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  principals: PrincipalsTable;
+  principal_sponsors: PrincipalSponsorsTable;
+  credentials: CredentialsTable;
+  resources: ResourcesTable;
+  grants: GrantsTable;
+  signing_keys: SigningKeysTable;
+  used_jtis: UsedJtisTable;
+  audit_events: AuditEventsTable;
+}

@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import { bootstrap } from './bootstrap.js';
+import { type Config, loadConfig } from './config.js';
+import type { Deps } from './context.js';
+import { SecretHasher } from './crypto/digest.js';
+import { deriveKey, Envelope } from './crypto/envelope.js';
+import { connect } from './db/connect.js';
+import { buildApp } from './http/app.js';
+import { createLogger, type Logger } from './logger.js';
+import { runMaintenance, scheduleMaintenance } from './maintenance.js';
+import { createServices, type Services } from './services.js';
+import { SigningKeyService } from './signing-keys/service.js';
+
+export interface Signet {
+  app: FastifyInstance;
+  deps: Deps;
+  services: Services;
+  /** Path of the admin credentials file, when this start created the bootstrap admin. */
+  credentialsFile: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface CreateOptions {
+  clock?: () => number;
+  log?: Logger;
+  /** How often maintenance (key rotation, cleanup) runs; default one minute. */
+  maintenanceIntervalMs?: number;
+}
+
+/** Composition root: config → store → services → http. Does not listen. */
+export async function createSignet(config: Config, options: CreateOptions = {}): Promise<Signet> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const clock = options.clock ?? Date.now;
+  const connection = await connect(config.database);
+  const envelope = new Envelope(config.masterKey);
+  const keys = new SigningKeyService({
+    db: connection.db,
+    envelope,
+    log,
+    clock,
+    alg: config.signingAlg,
+    rotationMs: config.keyRotationSeconds * 1000,
+    maxTokenLifetimeMs: config.accessTokenTtlMaxSeconds * 1000,
+    stalenessMs: config.cacheStalenessMs,
+  });
+  const deps: Deps = {
+    config,
+    db: connection.db,
+    dbKind: connection.kind,
+    log,
+    clock,
+    envelope,
+    hasher: new SecretHasher(deriveKey(config.masterKey, 'secret pepper')),
+    keys,
+  };
+  try {
+    const services = createServices(deps);
+    const boot = await bootstrap(deps, services);
+    await runMaintenance(deps);
+    const app = await buildApp(deps, services);
+    const stopMaintenance = scheduleMaintenance(deps, options.maintenanceIntervalMs ?? 60_000);
+    return {
+      app,
+      deps,
+      services,
+      credentialsFile: boot?.credentialsFile,
+      async close() {
+        await app.close();
+        await stopMaintenance();
+        await connection.close();
+      },
+    };
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+}
+
+export interface RunningServer {
+  url: string;
+  signet: Signet;
+  close(): Promise<void>;
+}
+
+/** Loads config from the environment, starts Signet and listens. */
+export async function start(env: Record<string, string | undefined> = process.env): Promise<RunningServer> {
+  const config = loadConfig(env);
+  const signet = await createSignet(config);
+  if (config.masterKeyGenerated) signet.deps.log.warn('SIGNET_MASTER_KEY is not set: signing keys are encrypted under a key stored next to them in the data dir');
+  await signet.app.listen({ port: config.port, host: config.host });
+  const address = signet.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  signet.deps.log.info({ url, issuer: `${config.publicUrl}/default`, database: config.database.kind }, 'signet is listening');
+  return { url, signet, close: () => signet.close() };
+}

@@ -1,0 +1,58 @@
+import type { Deps } from '../../context.js';
+import type { Credential } from '../../credentials/model.js';
+import { credentialStore } from '../../credentials/store.js';
+import { isId } from '../../crypto/ids.js';
+import { oauthErrors } from '../../errors.js';
+import { rulesFor } from '../../principals/kinds.js';
+import type { Principal } from '../../principals/model.js';
+import { principalStore } from '../../principals/store.js';
+import type { Tenant } from '../../tenants/model.js';
+import type { Endpoints } from '../metadata.js';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+export interface AuthenticatedClient {
+  principal: Principal;
+  credential: Credential;
+  method: ClientAuthMethod;
+}
+
+export interface ClientAuthContext {
+  deps: Deps;
+  tenant: Tenant;
+  endpoints: Endpoints;
+}
+
+/**
+ * The principal behind a client_id, if it may authenticate as a client right now: it exists in
+ * this tenant, is active, and its kind acts as an OAuth client. Every refusal is `invalid_client`.
+ */
+export async function loadClient(ctx: ClientAuthContext, clientId: string): Promise<Principal> {
+  if (!isId(clientId)) throw oauthErrors.invalidClient('client_id is not a principal id');
+  const principal = await principalStore.get(ctx.deps.db, ctx.tenant.id, clientId);
+  if (!principal) throw oauthErrors.invalidClient('unknown client');
+  if (principal.status !== 'active') throw oauthErrors.invalidClient(`principal is ${principal.status}`);
+  if (!rulesFor(principal.kind).isClient) throw oauthErrors.invalidClient(`principals of kind ${principal.kind} are not clients`);
+  return principal;
+}
+
+/** Unexpired credentials of one type. */
+export async function liveCredentials(ctx: ClientAuthContext, principal: Principal, type: Credential['type']): Promise<Credential[]> {
+  const now = ctx.deps.clock();
+  const all = await credentialStore.listForPrincipal(ctx.deps.db, ctx.tenant.id, principal.id, type);
+  return all.filter((c) => c.expiresAt === null || c.expiresAt > now);
+}
+
+const TOUCH_INTERVAL_MS = 60_000;
+const touched = new Map<string, number>();
+
+/** Records when a credential was last used, at most once a minute per credential, off the response path. */
+export function touchCredential(ctx: ClientAuthContext, credential: Credential): void {
+  const now = ctx.deps.clock();
+  if ((touched.get(credential.id) ?? 0) > now - TOUCH_INTERVAL_MS) return;
+  if (touched.size > 100_000) touched.clear();
+  touched.set(credential.id, now);
+  credentialStore.touch(ctx.deps.db, ctx.tenant.id, credential.id, now).catch((error: unknown) => {
+    ctx.deps.log.warn({ err: error, credentialId: credential.id }, 'could not record credential use');
+  });
+}

@@ -1,0 +1,36 @@
+import { ASSERTION_ALGS } from '../credentials/keys.js';
+import type { Tenant } from '../tenants/model.js';
+
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+export const GRANT_TYPES = ['client_credentials'] as const;
+
+export interface Endpoints {
+  issuer: string;
+  token: string;
+  jwks: string;
+}
+
+export function endpointsFor(issuer: string): Endpoints {
+  return { issuer, token: `${issuer}/oauth2/token`, jwks: `${issuer}/.well-known/jwks.json` };
+}
+
+/**
+ * RFC 8414 authorization server metadata. It advertises exactly what this server does; endpoints
+ * appear here only once they exist.
+ */
+export function serverMetadata(_tenant: Tenant, endpoints: Endpoints, signingAlgs: string[]): Record<string, unknown> {
+  return {
+    issuer: endpoints.issuer,
+    token_endpoint: endpoints.token,
+    jwks_uri: endpoints.jwks,
+    grant_types_supported: [...GRANT_TYPES],
+    token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.filter((a) => a !== 'Ed25519'),
+    response_types_supported: [],
+    scopes_supported: [],
+    // RFC 9068 access tokens are signed with the tenant's key algorithm(s).
+    access_token_signing_alg_values_supported: signingAlgs,
+    // RFC 8707: `resource` names the audience.
+    resource_indicators_supported: true,
+  };
+}

@@ -1,0 +1,70 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../context.js';
+import { newId } from '../crypto/ids.js';
+import { OAuthError, oauthErrors } from '../errors.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Services } from '../services.js';
+import { signAccessToken, type AccessTokenClaims } from './access-token.js';
+import { authenticateClient } from './client-auth/index.js';
+import { clientCredentialsGrant } from './grants/client-credentials.js';
+import type { GrantHandler } from './grants/grant.js';
+import { endpointsFor } from './metadata.js';
+import { formParams } from './params.js';
+
+/** One handler per grant type; anything else is `unsupported_grant_type`. */
+const GRANTS: Readonly<Record<string, GrantHandler>> = {
+  client_credentials: clientCredentialsGrant,
+};
+
+/**
+ * The token endpoint (RFC 6749 §3.2) as a list of checks: tenant → parameters → grant type →
+ * client authentication → grant rules → sign.
+ */
+export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) {
+  return async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
+    const started = process.hrtime.bigint();
+    let grantType = 'unknown';
+    try {
+      const tenant = await services.tenants.activeByName(request.params.tenant);
+      if (!tenant) throw oauthErrors.notFound('unknown issuer');
+      const params = formParams(request);
+      if (!params.grant_type) throw oauthErrors.invalidRequest('grant_type is missing');
+      const grant = GRANTS[params.grant_type];
+      if (!grant) throw oauthErrors.unsupportedGrantType(params.grant_type);
+      grantType = params.grant_type;
+
+      const issuer = services.tenants.issuer(tenant);
+      const endpoints = endpointsFor(issuer);
+      const client = await authenticateClient({ deps, tenant, endpoints }, request, params);
+      const result = await grant({ deps, tenant, client, params });
+
+      const now = Math.floor(deps.clock() / 1000);
+      const ttl = Math.min(tenant.settings.accessTokenTtlSeconds ?? deps.config.accessTokenTtlSeconds, deps.config.accessTokenTtlMaxSeconds);
+      const claims: AccessTokenClaims = {
+        ...result.claims,
+        iss: issuer,
+        iat: now,
+        nbf: now,
+        exp: now + ttl,
+        jti: newId(),
+        client_id: client.principal.id,
+        tid: tenant.id,
+        kind: client.principal.kind,
+      };
+      const accessToken = await signAccessToken(claims, await deps.keys.signer(tenant.id));
+      metrics.tokenRequests.inc({ grant_type: grantType, outcome: 'issued' });
+      return reply
+        .header('cache-control', 'no-store')
+        .header('pragma', 'no-cache')
+        .send({ access_token: accessToken, token_type: 'Bearer', expires_in: ttl, ...(result.scope ? { scope: result.scope } : {}) });
+    } catch (error) {
+      if (error instanceof OAuthError) {
+        metrics.tokenRequests.inc({ grant_type: grantType, outcome: error.error });
+        request.log.info({ oauthError: error.error, detail: error.detail, clientGrant: grantType }, 'token request refused');
+      }
+      throw error;
+    } finally {
+      metrics.tokenDuration.observe({ grant_type: grantType }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+}

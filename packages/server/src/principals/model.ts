@@ -1,0 +1,70 @@
+import { Type, type Static } from 'typebox';
+import { OneOf } from '../http/schema.js';
+import { PRINCIPAL_KINDS, type PrincipalKind } from './kinds.js';
+
+export type PrincipalStatus = 'active' | 'disabled' | 'deleted';
+export const PRINCIPAL_STATUSES = ['active', 'disabled', 'deleted'] as const;
+
+export interface Principal {
+  id: string;
+  tenantId: string;
+  kind: PrincipalKind;
+  displayName: string;
+  description: string | null;
+  status: PrincipalStatus;
+  /** Sponsors (user principal ids); only kinds whose rules require one have any. */
+  sponsors: string[];
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
+}
+
+const DisplayName = Type.String({ minLength: 1, maxLength: 200 });
+const Description = Type.String({ maxLength: 2000 });
+const Sponsors = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 20, uniqueItems: true });
+
+export const CreatePrincipalBody = Type.Object(
+  {
+    kind: OneOf(PRINCIPAL_KINDS),
+    displayName: DisplayName,
+    description: Type.Optional(Description),
+    sponsors: Type.Optional(Sponsors),
+  },
+  { additionalProperties: false },
+);
+export type CreatePrincipalBody = Static<typeof CreatePrincipalBody>;
+
+export const UpdatePrincipalBody = Type.Object(
+  {
+    displayName: Type.Optional(DisplayName),
+    description: Type.Optional(Type.Union([Description, Type.Null()])),
+    sponsors: Type.Optional(Sponsors),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdatePrincipalBody = Static<typeof UpdatePrincipalBody>;
+
+export const ListPrincipalsQuery = Type.Object(
+  {
+    kind: Type.Optional(OneOf(PRINCIPAL_KINDS)),
+    status: Type.Optional(OneOf(PRINCIPAL_STATUSES)),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type ListPrincipalsQuery = Static<typeof ListPrincipalsQuery>;
+
+export const PrincipalView = Type.Object({
+  id: Type.String({ description: 'Also the OAuth client_id' }),
+  tenantId: Type.String(),
+  kind: OneOf(PRINCIPAL_KINDS),
+  displayName: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  status: OneOf(PRINCIPAL_STATUSES),
+  sponsors: Type.Array(Type.String()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  deletedAt: Type.Union([Type.String(), Type.Null()]),
+});
+export type PrincipalView = Static<typeof PrincipalView>;

@@ -1,0 +1,137 @@
+import { type AdminCaller, actorOf } from '../admin/caller.js';
+import type { AuditActor } from '../audit/model.js';
+import { auditStore } from '../audit/store.js';
+import type { Deps } from '../context.js';
+import { credentialStore } from '../credentials/store.js';
+import { newId } from '../crypto/ids.js';
+import type { Db } from '../db/connect.js';
+import type { Page, PageRequest } from '../db/page.js';
+import { apiErrors } from '../errors.js';
+import type { Tenant } from '../tenants/model.js';
+import { rulesFor } from './kinds.js';
+import type { CreatePrincipalBody, Principal, PrincipalStatus, UpdatePrincipalBody } from './model.js';
+import { type PrincipalFilter, principalStore } from './store.js';
+
+/** Principals of every kind: creation with kind rules, updates, disable/enable, soft delete. */
+export class PrincipalService {
+  constructor(private readonly deps: Deps) {}
+
+  /** A principal of `tenant`; 404 when there is none. Deleted principals are still readable. */
+  async get(tenant: Tenant, id: string, db: Db = this.deps.db): Promise<Principal> {
+    const principal = await principalStore.get(db, tenant.id, id);
+    if (!principal) throw apiErrors.notFound('principal', id);
+    return principal;
+  }
+
+  /** A principal that can still be changed (not deleted); 404 / 409 otherwise. */
+  async getLive(tenant: Tenant, id: string, db: Db = this.deps.db): Promise<Principal> {
+    const principal = await this.get(tenant, id, db);
+    if (principal.status === 'deleted') throw apiErrors.conflict(`principal "${id}" is deleted`);
+    return principal;
+  }
+
+  list(tenant: Tenant, filter: PrincipalFilter, page: PageRequest): Promise<Page<Principal>> {
+    return principalStore.list(this.deps.db, tenant.id, filter, page);
+  }
+
+  async create(caller: AdminCaller, tenant: Tenant, body: CreatePrincipalBody): Promise<Principal> {
+    const now = this.deps.clock();
+    const principal: Principal = {
+      id: newId(),
+      tenantId: tenant.id,
+      kind: body.kind,
+      displayName: body.displayName,
+      description: body.description ?? null,
+      status: 'active',
+      sponsors: [...(body.sponsors ?? [])].sort(),
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+    };
+    await this.deps.db.transaction().execute(async (trx) => {
+      await this.checkSponsors(trx, tenant, principal, body.sponsors);
+      await principalStore.insert(trx, principal);
+      await this.audit(trx, actorOf(caller), 'principal.created', undefined, principal, now);
+    });
+    return principal;
+  }
+
+  async update(caller: AdminCaller, tenant: Tenant, id: string, body: UpdatePrincipalBody): Promise<Principal> {
+    return this.deps.db.transaction().execute(async (trx) => {
+      const before = await this.getLive(tenant, id, trx);
+      const after: Principal = {
+        ...before,
+        displayName: body.displayName ?? before.displayName,
+        description: body.description === undefined ? before.description : body.description,
+        sponsors: body.sponsors ? [...body.sponsors].sort() : before.sponsors,
+        updatedAt: this.deps.clock(),
+      };
+      if (body.sponsors) {
+        await this.checkSponsors(trx, tenant, after, body.sponsors);
+        await principalStore.replaceSponsors(trx, tenant.id, id, after.sponsors, after.updatedAt);
+      }
+      await principalStore.update(trx, after);
+      await this.audit(trx, actorOf(caller), 'principal.updated', before, after, after.updatedAt);
+      return after;
+    });
+  }
+
+  /** Disable stops every token issuance path for the principal; enable restores it. */
+  async setStatus(caller: AdminCaller, tenant: Tenant, id: string, status: Exclude<PrincipalStatus, 'deleted'>): Promise<Principal> {
+    if (status === 'disabled' && caller.principalId === id) throw apiErrors.conflict('a principal cannot disable itself');
+    return this.deps.db.transaction().execute(async (trx) => {
+      const before = await this.getLive(tenant, id, trx);
+      if (before.status === status) return before;
+      const after: Principal = { ...before, status, updatedAt: this.deps.clock() };
+      await principalStore.update(trx, after);
+      await this.audit(trx, actorOf(caller), status === 'disabled' ? 'principal.disabled' : 'principal.enabled', before, after, after.updatedAt);
+      return after;
+    });
+  }
+
+  /**
+   * Soft delete: the record stays (audit trails name it) but it can never authenticate again,
+   * and its credentials are removed so no secret or key outlives it.
+   */
+  async delete(caller: AdminCaller, tenant: Tenant, id: string): Promise<void> {
+    if (caller.principalId === id) throw apiErrors.conflict('a principal cannot delete itself');
+    await this.deps.db.transaction().execute(async (trx) => {
+      const before = await this.get(tenant, id, trx);
+      if (before.status === 'deleted') return;
+      const now = this.deps.clock();
+      const after: Principal = { ...before, status: 'deleted', updatedAt: now, deletedAt: now };
+      for (const credential of await credentialStore.listForPrincipal(trx, tenant.id, id)) {
+        await credentialStore.delete(trx, tenant.id, id, credential.id);
+        await auditStore.recordDirectoryChange(
+          trx,
+          { tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, before: { id: credential.id, type: credential.type, principalId: id } },
+          now,
+        );
+      }
+      await principalStore.update(trx, after);
+      await this.audit(trx, actorOf(caller), 'principal.deleted', before, after, now);
+    });
+  }
+
+  /** Sponsors: required (≥ 1) exactly for kinds whose rules say so; each an active sponsor-capable principal of the same tenant. */
+  private async checkSponsors(db: Db, tenant: Tenant, principal: Principal, requested: string[] | undefined): Promise<void> {
+    const rules = rulesFor(principal.kind);
+    if (!rules.requiresSponsor) {
+      if (requested !== undefined) throw apiErrors.invalid(`principals of kind "${principal.kind}" do not have sponsors`);
+      return;
+    }
+    if (!requested || requested.length === 0) {
+      throw apiErrors.invalid(`a principal of kind "${principal.kind}" must name at least one active user as sponsor (sponsors: [ids])`);
+    }
+    for (const sponsorId of requested) {
+      const sponsor = await principalStore.get(db, tenant.id, sponsorId);
+      if (!sponsor) throw apiErrors.invalid(`sponsor "${sponsorId}" is not a principal of tenant "${tenant.name}"`);
+      if (!rulesFor(sponsor.kind).maySponsor) throw apiErrors.invalid(`sponsor "${sponsorId}" is a ${sponsor.kind}; sponsors must be users`);
+      if (sponsor.status !== 'active') throw apiErrors.invalid(`sponsor "${sponsorId}" is ${sponsor.status}; sponsors must be active`);
+    }
+  }
+
+  private audit(db: Db, actor: AuditActor, type: string, before: Principal | undefined, after: Principal, now: number): Promise<void> {
+    return auditStore.recordDirectoryChange(db, { tenantId: after.tenantId, type, actor, target: { type: 'principal', id: after.id }, before, after }, now);
+  }
+}

@@ -1,0 +1,31 @@
+import type { Deps } from './context.js';
+import { CredentialService } from './credentials/service.js';
+import { GrantService } from './grants/service.js';
+import { PrincipalService } from './principals/service.js';
+import { ResourceService } from './resources/service.js';
+import type { SigningKeyService } from './signing-keys/service.js';
+import { TenantService } from './tenants/service.js';
+
+/** Every domain service, wired once. */
+export interface Services {
+  tenants: TenantService;
+  principals: PrincipalService;
+  credentials: CredentialService;
+  resources: ResourceService;
+  grants: GrantService;
+  keys: SigningKeyService;
+}
+
+export function createServices(deps: Deps): Services {
+  const tenants = new TenantService(deps);
+  const principals = new PrincipalService(deps);
+  const resources = new ResourceService(deps);
+  return {
+    tenants,
+    principals,
+    resources,
+    credentials: new CredentialService(deps, principals),
+    grants: new GrantService(deps, principals, resources),
+    keys: deps.keys,
+  };
+}

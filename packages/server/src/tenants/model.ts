@@ -1,0 +1,87 @@
+import { Type, type Static } from 'typebox';
+import { OneOf } from '../http/schema.js';
+
+export type TenantStatus = 'active' | 'disabled';
+
+/** Per-tenant policy. Each value is bounded by the install-wide caps in Config. */
+export interface TenantSettings {
+  /** Machine access-token lifetime in seconds; null = the install default. */
+  accessTokenTtlSeconds: number | null;
+  /** Whether principals of this tenant may hold client secrets at all. */
+  allowSecrets: boolean;
+  /** Lifetime of a new client secret when the request names none. */
+  secretDefaultLifetimeDays: number;
+  /** The longest lifetime a client secret may be given. */
+  secretMaxLifetimeDays: number;
+}
+
+export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
+  accessTokenTtlSeconds: null,
+  allowSecrets: true,
+  secretDefaultLifetimeDays: 90,
+  secretMaxLifetimeDays: 365,
+};
+
+export interface Tenant {
+  id: string;
+  name: string;
+  displayName: string | null;
+  status: TenantStatus;
+  settings: TenantSettings;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * Tenant names form the first path segment of issuer URLs, so they are URL-safe and cannot shadow
+ * the server's own top-level routes.
+ */
+export const TENANT_NAME_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$';
+export const RESERVED_TENANT_NAMES = new Set(['admin', 'healthz', 'readyz', 'metrics', 'well-known', 'static', 'api', 'oauth2', 'assets']);
+
+export const TenantSettingsPatch = Type.Object(
+  {
+    accessTokenTtlSeconds: Type.Optional(Type.Union([Type.Integer({ minimum: 30 }), Type.Null()])),
+    allowSecrets: Type.Optional(Type.Boolean()),
+    secretDefaultLifetimeDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    secretMaxLifetimeDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+  },
+  { additionalProperties: false },
+);
+export type TenantSettingsPatch = Static<typeof TenantSettingsPatch>;
+
+export const CreateTenantBody = Type.Object(
+  {
+    name: Type.String({ pattern: TENANT_NAME_PATTERN, description: 'URL-safe name; the issuer is <public url>/<name>' }),
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    settings: Type.Optional(TenantSettingsPatch),
+  },
+  { additionalProperties: false },
+);
+export type CreateTenantBody = Static<typeof CreateTenantBody>;
+
+export const UpdateTenantBody = Type.Object(
+  {
+    displayName: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()])),
+    settings: Type.Optional(TenantSettingsPatch),
+  },
+  { additionalProperties: false },
+);
+export type UpdateTenantBody = Static<typeof UpdateTenantBody>;
+
+export const TenantView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  displayName: Type.Union([Type.String(), Type.Null()]),
+  status: OneOf(['active', 'disabled']),
+  issuer: Type.String(),
+  settings: Type.Object({
+    accessTokenTtlSeconds: Type.Union([Type.Integer(), Type.Null()]),
+    allowSecrets: Type.Boolean(),
+    secretDefaultLifetimeDays: Type.Integer(),
+    secretMaxLifetimeDays: Type.Integer(),
+  }),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type TenantView = Static<typeof TenantView>;
