@@ -15,10 +15,6 @@ export class SecretHasher {
   digest(secret: string): string {
     return createHmac('sha256', this.pepper).update(secret).digest('base64url');
   }
-  /** Constant-time check of `secret` against a stored digest. */
-  matches(secret: string, storedDigest: string): boolean {
-    return constantTimeEqual(this.digest(secret), storedDigest);
-  }
 }
 
 /** Constant-time string comparison; the length is not secret. */
