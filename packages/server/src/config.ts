@@ -34,6 +34,8 @@ export interface Config {
   accessTokenTtlMaxSeconds: number;
   /** SIGNET_TRUST_PROXY — comma-separated proxy addresses whose X-Forwarded-* headers are trusted (RFC 9700 §4.18); default none. */
   trustProxy: string[];
+  /** SIGNET_CLIENT_AUTH_FAILURE_LIMIT — failed client authentications per source address per minute before 429 (default 30). */
+  clientAuthFailureLimit: number;
   /** SIGNET_CACHE_STALENESS_MS — bound on how stale a node's view of another node's changes may be (default 1000). */
   cacheStalenessMs: number;
 }
@@ -146,6 +148,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     accessTokenTtlSeconds,
     accessTokenTtlMaxSeconds,
     trustProxy: (env.SIGNET_TRUST_PROXY || '').split(',').map((s) => s.trim()).filter(Boolean),
+    clientAuthFailureLimit: int(env, 'SIGNET_CLIENT_AUTH_FAILURE_LIMIT', 30, 1, 1_000_000),
     cacheStalenessMs: int(env, 'SIGNET_CACHE_STALENESS_MS', 1000, 100, 60000),
   };
 }

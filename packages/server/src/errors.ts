@@ -39,11 +39,15 @@ export class OAuthError extends Error {
     readonly description: string,
     /** Internal only: logs and audit. */
     readonly detail?: string,
-    options?: { cause?: unknown; status?: number },
+    options?: { cause?: unknown; status?: number; retryAfter?: number },
   ) {
     super(`${error}: ${description}${detail ? ` (${detail})` : ''}`, options?.cause ? { cause: options.cause } : undefined);
     this.status = options?.status ?? OAUTH_STATUS[error];
+    this.retryAfter = options?.retryAfter;
   }
+
+  /** Seconds for a `Retry-After` header (throttling). */
+  readonly retryAfter: number | undefined;
 
   toJSON(): { error: OAuthErrorCode; error_description: string } {
     return { error: this.error, error_description: this.description };

@@ -25,6 +25,7 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
     const oauthError = toOAuthError(error);
     if (oauthError.status >= 500) request.log.error({ err: error }, 'protocol request failed');
     reply.status(oauthError.status).header('cache-control', 'no-store').header('pragma', 'no-cache');
+    if (oauthError.retryAfter !== undefined) reply.header('retry-after', String(oauthError.retryAfter));
     if (oauthError.error === 'invalid_client') {
       reply.header('www-authenticate', `Basic realm="${services.tenants.issuer({ name: (request.params as { tenant?: string }).tenant ?? '' })}"`);
     }

@@ -10,6 +10,7 @@ import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { GrantHandler } from './grants/grant.js';
 import { endpointsFor } from './metadata.js';
 import { formParams } from './params.js';
+import { FailureThrottle } from './throttle.js';
 
 /** One handler per grant type; anything else is `unsupported_grant_type`. */
 const GRANTS: Readonly<Record<string, GrantHandler>> = {
@@ -21,6 +22,7 @@ const GRANTS: Readonly<Record<string, GrantHandler>> = {
  * client authentication → grant rules → sign.
  */
 export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) {
+  const throttle = new FailureThrottle({ maxFailures: deps.config.clientAuthFailureLimit, windowMs: 60_000, clock: deps.clock });
   return async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
     const started = process.hrtime.bigint();
     let grantType = 'unknown';
@@ -35,7 +37,11 @@ export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) 
 
       const issuer = services.tenants.issuer(tenant);
       const endpoints = endpointsFor(issuer);
-      const client = await authenticateClient({ deps, tenant, endpoints }, request, params);
+      throttle.check(request.ip);
+      const client = await authenticateClient({ deps, tenant, endpoints }, request, params).catch((error: unknown) => {
+        if (error instanceof OAuthError && error.error === 'invalid_client') throttle.fail(request.ip);
+        throw error;
+      });
       const result = await grant({ deps, tenant, client, params });
 
       const now = Math.floor(deps.clock() / 1000);
