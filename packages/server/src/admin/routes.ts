@@ -1,0 +1,39 @@
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import type { Deps } from '../context.js';
+import { registerCredentialRoutes } from '../credentials/routes.js';
+import { registerGrantRoutes } from '../grants/routes.js';
+import { AccessTokenVerifier } from '../oauth/verify-access-token.js';
+import { registerPrincipalRoutes } from '../principals/routes.js';
+import { registerResourceRoutes } from '../resources/routes.js';
+import type { Services } from '../services.js';
+import { registerSigningKeyRoutes } from '../signing-keys/routes.js';
+import { registerTenantRoutes } from '../tenants/routes.js';
+import { installAdminAuth } from './auth.js';
+import { ErrorBody } from './schemas.js';
+
+const OPENAPI_PATH = '/openapi.json';
+
+/** The admin API under /admin/v1: every route but the OpenAPI document needs an admin token. */
+export async function registerAdmin(app: FastifyInstance, deps: Deps, services: Services): Promise<void> {
+  app.addSchema(ErrorBody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Signet admin API', version: '1', description: 'Directory of people, workloads and AI agents. Every call needs a Signet access token for urn:signet:admin.' },
+      servers: [{ url: `${deps.config.publicUrl}/admin/v1` }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: ({ schema, url }) => ({ schema, url: url.replace(/^\/admin\/v1/, '') }),
+  });
+  installAdminAuth(app, deps, new AccessTokenVerifier(deps, services.tenants), new Set([`/admin/v1${OPENAPI_PATH}`]));
+
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  registerTenantRoutes(app, services);
+  registerPrincipalRoutes(app, services);
+  registerCredentialRoutes(app, services);
+  registerResourceRoutes(app, services);
+  registerGrantRoutes(app, services);
+  registerSigningKeyRoutes(app, services);
+}
