@@ -26,25 +26,27 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .addColumn('deleted_at', 'bigint')
+        .addUniqueConstraint('principals_tenant_id_id', ['tenant_id', 'id'])
         .execute();
-      await db.schema.createIndex('principals_tenant_id').on('principals').columns(['tenant_id', 'id']).execute();
       await db.schema.createIndex('principals_tenant_kind').on('principals').columns(['tenant_id', 'kind', 'status', 'id']).execute();
 
       await db.schema
         .createTable('principal_sponsors')
         .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
-        .addColumn('principal_id', 'text', (c) => c.notNull().references('principals.id'))
-        .addColumn('sponsor_id', 'text', (c) => c.notNull().references('principals.id'))
+        .addColumn('principal_id', 'text', (c) => c.notNull())
+        .addColumn('sponsor_id', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
-        .addPrimaryKeyConstraint('principal_sponsors_pk', ['principal_id', 'sponsor_id'])
+        .addPrimaryKeyConstraint('principal_sponsors_pk', ['tenant_id', 'principal_id', 'sponsor_id'])
+        .addForeignKeyConstraint('principal_sponsors_principal', ['tenant_id', 'principal_id'], 'principals', ['tenant_id', 'id'])
+        .addForeignKeyConstraint('principal_sponsors_sponsor', ['tenant_id', 'sponsor_id'], 'principals', ['tenant_id', 'id'])
         .execute();
-      await db.schema.createIndex('principal_sponsors_sponsor').on('principal_sponsors').column('sponsor_id').execute();
+      await db.schema.createIndex('principal_sponsors_sponsor').on('principal_sponsors').columns(['tenant_id', 'sponsor_id']).execute();
 
       await db.schema
         .createTable('credentials')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
-        .addColumn('principal_id', 'text', (c) => c.notNull().references('principals.id'))
+        .addColumn('principal_id', 'text', (c) => c.notNull())
         .addColumn('type', 'text', (c) => c.notNull())
         .addColumn('description', 'text')
         .addColumn('secret_digest', 'text')
@@ -54,8 +56,9 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('expires_at', 'bigint')
         .addColumn('last_used_at', 'bigint')
+        .addForeignKeyConstraint('credentials_principal', ['tenant_id', 'principal_id'], 'principals', ['tenant_id', 'id'])
         .execute();
-      await db.schema.createIndex('credentials_principal').on('credentials').columns(['principal_id', 'id']).execute();
+      await db.schema.createIndex('credentials_principal').on('credentials').columns(['tenant_id', 'principal_id', 'id']).execute();
 
       await db.schema
         .createTable('resources')
@@ -70,19 +73,22 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .addUniqueConstraint('resources_tenant_identifier', ['tenant_id', 'identifier'])
+        .addUniqueConstraint('resources_tenant_id_id', ['tenant_id', 'id'])
         .execute();
 
       await db.schema
         .createTable('grants')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
-        .addColumn('principal_id', 'text', (c) => c.notNull().references('principals.id'))
-        .addColumn('resource_id', 'text', (c) => c.notNull().references('resources.id'))
+        .addColumn('principal_id', 'text', (c) => c.notNull())
+        .addColumn('resource_id', 'text', (c) => c.notNull())
         .addColumn('role', 'text', (c) => c.notNull())
         .addColumn('created_at', 'bigint', (c) => c.notNull())
-        .addUniqueConstraint('grants_principal_resource_role', ['principal_id', 'resource_id', 'role'])
+        .addUniqueConstraint('grants_principal_resource_role', ['tenant_id', 'principal_id', 'resource_id', 'role'])
+        .addForeignKeyConstraint('grants_principal', ['tenant_id', 'principal_id'], 'principals', ['tenant_id', 'id'])
+        .addForeignKeyConstraint('grants_resource', ['tenant_id', 'resource_id'], 'resources', ['tenant_id', 'id'])
         .execute();
-      await db.schema.createIndex('grants_resource').on('grants').columns(['resource_id', 'id']).execute();
+      await db.schema.createIndex('grants_resource').on('grants').columns(['tenant_id', 'resource_id', 'id']).execute();
       await db.schema.createIndex('grants_tenant').on('grants').columns(['tenant_id', 'id']).execute();
 
       await db.schema

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { callerOf } from '../admin/auth.js';
+import { actorOf } from '../admin/caller.js';
 import { errorResponses, TenantParams } from '../admin/schemas.js';
 import { view } from '../admin/view.js';
 import { SIGNING_ALGS } from '../config.js';
@@ -35,7 +36,8 @@ export function registerSigningKeyRoutes(app: FastifyInstance, { tenants, keys }
   });
 
   r.post('/tenants/:tenant/keys/rotate', { schema: { tags, summary: 'Rotate now: the published next key signs, the active key retires', params: TenantParams, response: { 200: RotationView, ...errorResponses } } }, async (req) => {
-    const tenant = await tenants.forCaller(callerOf(req), req.params.tenant, 'write');
-    return keys.rotate(tenant.id);
+    const caller = callerOf(req);
+    const tenant = await tenants.forCaller(caller, req.params.tenant, 'write');
+    return keys.rotate(tenant.id, actorOf(caller));
   });
 }

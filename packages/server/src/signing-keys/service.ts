@@ -1,5 +1,7 @@
 import { generateKeyPairSync, createPrivateKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK, type JSONWebKeySet } from 'jose';
+import { SYSTEM_ACTOR, type AuditActor } from '../audit/model.js';
+import { auditStore } from '../audit/store.js';
 import type { SigningAlg } from '../config.js';
 import type { Db } from '../db/connect.js';
 import type { Envelope } from '../crypto/envelope.js';
@@ -109,7 +111,7 @@ export class SigningKeyService {
    * Rotates now: next → active, active → retired, a fresh next is generated.
    * Safe against a concurrent rotation on another node: the loser's transaction changes nothing.
    */
-  async rotate(tenantId: string): Promise<{ activated: string; retired: string | null }> {
+  async rotate(tenantId: string, actor: AuditActor = SYSTEM_ACTOR, reason: 'forced' | 'scheduled' = 'forced'): Promise<{ activated: string; retired: string | null }> {
     const now = this.opts.clock();
     const fresh = await generateKey(tenantId, this.opts.alg, this.opts.envelope, now);
     const result = await this.opts.db.transaction().execute(async (trx) => {
@@ -133,6 +135,8 @@ export class SigningKeyService {
       await signingKeyStore.insert(trx, fresh);
       await signingKeyStore.setStatus(trx, tenantId, next.id, { status: 'active', activatedAt: now, retiredAt: null, expiresAt: null });
       await signingKeyStore.deleteExpired(trx, tenantId, now);
+      const change = { activated: next.id, retired: active?.id ?? null, published: fresh.id, reason };
+      await auditStore.recordDirectoryChange(trx, { tenantId, type: 'signing_key.rotated', actor, target: { type: 'signing_key', id: next.id }, after: change }, now);
       return { activated: next.id, retired: active?.id ?? null };
     });
     this.cache.delete(tenantId);
@@ -150,7 +154,7 @@ export class SigningKeyService {
       if (live.some((k) => k.expiresAt !== null && k.expiresAt <= now)) await signingKeyStore.deleteExpired(this.opts.db, tenantId, now);
       return false;
     }
-    await this.rotate(tenantId);
+    await this.rotate(tenantId, SYSTEM_ACTOR, 'scheduled');
     return true;
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adminClient, createTenant, expectError, expectStatus, startAdmin, type Admin, type TenantView } from './helpers.js';
+import { adminClient, auditEvents, createTenant, expectError, expectStatus, startAdmin, type Admin, type TenantView } from './helpers.js';
 
 interface KeyView {
   kid: string;
@@ -47,6 +47,11 @@ describe('admin API: signing keys', () => {
     assert.ok(byKid.get(result.retired ?? '')?.expiresAt, 'a retired key stays published until its tokens expire');
     assert.equal(after.filter((k) => k.status === 'next').length, 1);
     assert.equal(after.length, 3);
+    const [event] = (await auditEvents(a, tenant.id)).filter((e) => e.type === 'signing_key.rotated');
+    assert.equal(event?.actorId, a.s.admin.client_id);
+    assert.equal(event?.targetId, result.activated);
+    assert.deepEqual((event?.data.after as { retired: string; reason: string }).retired, result.retired);
+    assert.equal((event?.data.after as { reason: string }).reason, 'forced');
   });
 
   it('a token signed before a rotation still works after it', async () => {
