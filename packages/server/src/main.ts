@@ -86,7 +86,6 @@ export interface RunningServer {
 export async function start(env: Record<string, string | undefined> = process.env): Promise<RunningServer> {
   const config = loadConfig(env);
   const signet = await createSignet(config);
-  if (config.masterKeyGenerated) signet.deps.log.warn('SIGNET_MASTER_KEY is not set: signing keys are encrypted under a key stored next to them in the data dir');
   await signet.app.listen({ port: config.port, host: config.host });
   const address = signet.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -25,6 +25,9 @@ export async function connect(database: Config['database']): Promise<Connection>
   if (database.kind === 'sqlite') {
     if (database.file !== ':memory:') mkdirSync(dirname(database.file), { recursive: true, mode: 0o700 });
     const sqlite = new BetterSqlite3(database.file);
+    // The database holds secret digests and sealed keys: owner-only, like the data dir.
+    // (SQLite gives the -wal and -shm files the database file's permissions.)
+    if (database.file !== ':memory:') chmodSync(database.file, 0o600);
     // WAL + synchronous=NORMAL: a committed transaction survives a process crash (kill -9);
     // only an OS crash or power loss can drop the last commits.
     sqlite.pragma('journal_mode = WAL');

@@ -32,6 +32,7 @@ describe('first start bootstrap', () => {
       const file = join(dataDir, 'admin-credentials.json');
       assert.equal(signet.credentialsFile, file);
       assert.equal(statSync(file).mode & 0o777, 0o600);
+      assert.equal(statSync(join(dataDir, 'signet.db')).mode & 0o777, 0o600, 'the database holds digests and sealed keys');
       const creds = JSON.parse(readFileSync(file, 'utf8'));
       assert.equal(creds.issuer, 'https://id.example.com/default');
       assert.equal(creds.token_endpoint, 'https://id.example.com/default/oauth2/token');
