@@ -151,7 +151,8 @@ export class SigningKeyService {
     const live = await signingKeyStore.listLive(this.opts.db, tenantId, now);
     const active = live.find((k) => k.status === 'active');
     if (active && (active.activatedAt ?? active.createdAt) + this.opts.rotationMs > now) {
-      if (live.some((k) => k.expiresAt !== null && k.expiresAt <= now)) await signingKeyStore.deleteExpired(this.opts.db, tenantId, now);
+      // A key that left the JWKS has no use left: its sealed private half goes too.
+      await signingKeyStore.deleteExpired(this.opts.db, tenantId, now);
       return false;
     }
     await this.rotate(tenantId, SYSTEM_ACTOR, 'scheduled');

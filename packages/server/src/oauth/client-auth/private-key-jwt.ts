@@ -1,4 +1,4 @@
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type JWK } from 'jose';
 import { ASSERTION_ALGS } from '../../credentials/keys.js';
 import type { Credential } from '../../credentials/model.js';
 import { oauthErrors } from '../../errors.js';
@@ -28,27 +28,29 @@ export async function authenticateWithAssertion(ctx: ClientAuthContext, params: 
 
   let claimedClient: unknown;
   let kid: string | undefined;
+  let alg: string | undefined;
   try {
     claimedClient = decodeJwt(assertion).sub;
-    kid = decodeProtectedHeader(assertion).kid;
+    ({ kid, alg } = decodeProtectedHeader(assertion));
   } catch {
     throw oauthErrors.invalidClient('client_assertion is not a JWT');
   }
+  if (!alg || !(ASSERTION_ALGS as readonly string[]).includes(alg)) throw oauthErrors.invalidClient('client_assertion alg is not an accepted asymmetric algorithm');
   if (typeof claimedClient !== 'string') throw oauthErrors.invalidClient('client_assertion has no sub');
   if (params.client_id !== undefined && params.client_id !== claimedClient) throw oauthErrors.invalidClient('client_id does not match the assertion subject');
 
   const principal = await loadClient(ctx, claimedClient);
-  const candidates = keysFor(await liveCredentials(ctx, principal, 'key'), kid);
-  if (candidates.length === 0) throw oauthErrors.invalidClient('client has no unexpired key');
+  const live = await liveCredentials(ctx, principal, 'key');
+  if (live.length === 0) throw oauthErrors.invalidClient('client has no unexpired key');
+  const candidates = keysFor(live, kid).flatMap((credential) => (credential.publicJwk && keyFits(credential.publicJwk, alg as string) ? [{ credential, jwk: credential.publicJwk }] : []));
 
   const now = ctx.deps.clock();
-  for (const credential of candidates) {
-    if (!credential.publicJwk) continue;
+  for (const { credential, jwk } of candidates) {
     let payload;
     try {
-      const key = await importJWK(credential.publicJwk, credential.publicJwk.alg ?? algFor(credential));
+      const key = await importJWK(jwk, alg);
       ({ payload } = await jwtVerify(assertion, key, {
-        algorithms: [...ASSERTION_ALGS],
+        algorithms: [alg],
         issuer: principal.id,
         subject: principal.id,
         audience: [ctx.endpoints.issuer, ctx.endpoints.token],
@@ -57,7 +59,7 @@ export async function authenticateWithAssertion(ctx: ClientAuthContext, params: 
         currentDate: new Date(now),
       }));
     } catch (error) {
-      if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JOSENotSupported) continue;
+      if (error instanceof joseErrors.JWSSignatureVerificationFailed) continue;
       if (error instanceof joseErrors.JWTExpired) throw oauthErrors.invalidClient('client_assertion has expired');
       if (error instanceof joseErrors.JWTClaimValidationFailed) throw oauthErrors.invalidClient(`client_assertion claim ${error.claim} is invalid: ${error.reason}`);
       if (error instanceof joseErrors.JOSEError) throw oauthErrors.invalidClient(`client_assertion is invalid (${error.code})`);
@@ -80,10 +82,20 @@ export async function authenticateWithAssertion(ctx: ClientAuthContext, params: 
   throw oauthErrors.invalidClient('client_assertion signature does not match any registered key');
 }
 
-/** Default verification algorithm for a registered key that names none. */
-function algFor(credential: Credential): string {
-  const jwk = credential.publicJwk;
-  if (jwk?.kty === 'OKP') return 'EdDSA';
-  if (jwk?.kty === 'EC') return jwk.crv === 'P-384' ? 'ES384' : jwk.crv === 'P-521' ? 'ES512' : 'ES256';
-  return 'RS256';
+/**
+ * Whether a registered key can verify `alg`: the key type and curve must fit, and a key registered
+ * with an `alg` verifies only that algorithm (no RS256 key accepted as PS256).
+ */
+function keyFits(jwk: JWK, alg: string): boolean {
+  if (jwk.alg !== undefined && jwk.alg !== alg) return false;
+  switch (jwk.kty) {
+    case 'EC':
+      return ({ ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' } as Record<string, string>)[alg] === jwk.crv;
+    case 'OKP':
+      return (alg === 'EdDSA' || alg === 'Ed25519') && jwk.crv === 'Ed25519';
+    case 'RSA':
+      return /^(RS|PS)(256|384|512)$/.test(alg);
+    default:
+      return false;
+  }
 }
