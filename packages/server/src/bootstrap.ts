@@ -1,7 +1,6 @@
 import { writeFileSync, mkdirSync, existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { SYSTEM_ACTOR } from './audit/model.js';
-import { auditStore } from './audit/store.js';
 import type { Deps } from './context.js';
 import { SECRET_PREFIX } from './credentials/service.js';
 import { credentialStore } from './credentials/store.js';
@@ -92,11 +91,7 @@ export async function bootstrap(deps: Deps, services: Services): Promise<{ crede
     for (const role of [INSTALL_ADMIN_ROLE, TENANT_ADMIN_ROLE]) {
       await grantStore.insert(trx, { id: newId(), tenantId: tenant.id, principalId, resourceId: adminResource.id, role, createdAt: now });
     }
-    await auditStore.recordDirectoryChange(
-      trx,
-      { tenantId: tenant.id, type: 'principal.created', actor: SYSTEM_ACTOR, target: { type: 'principal', id: principalId }, after: { id: principalId, kind: 'service', bootstrap: true, roles: [INSTALL_ADMIN_ROLE, TENANT_ADMIN_ROLE] } },
-      now,
-    );
+    await deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'principal.created', actor: SYSTEM_ACTOR, target: { type: 'principal', id: principalId }, after: { id: principalId, kind: 'service', bootstrap: true, roles: [INSTALL_ADMIN_ROLE, TENANT_ADMIN_ROLE] } }]);
   });
   if (existsSync(path)) deps.log.warn({ path }, 'replacing an admin credentials file whose principal no longer holds install.admin');
   renameSync(temp, path);

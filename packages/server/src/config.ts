@@ -36,6 +36,10 @@ export interface Config {
   trustProxy: string[];
   /** SIGNET_CLIENT_AUTH_FAILURE_LIMIT — failed client authentications per source address per minute before 429 (default 30). */
   clientAuthFailureLimit: number;
+  /** SIGNET_AUDIT_SEAL_SECONDS — the longest time new audit events wait for a signed checkpoint (default 10). */
+  auditSealSeconds: number;
+  /** SIGNET_AUDIT_SEAL_EVENTS — seal after this many new events even sooner (default 10000). */
+  auditSealEvents: number;
   /** SIGNET_CACHE_STALENESS_MS — bound on how stale a node's view of another node's changes may be (default 1000). */
   cacheStalenessMs: number;
 }
@@ -149,6 +153,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     accessTokenTtlMaxSeconds,
     trustProxy: (env.SIGNET_TRUST_PROXY || '').split(',').map((s) => s.trim()).filter(Boolean),
     clientAuthFailureLimit: int(env, 'SIGNET_CLIENT_AUTH_FAILURE_LIMIT', 30, 1, 1_000_000),
+    auditSealSeconds: int(env, 'SIGNET_AUDIT_SEAL_SECONDS', 10, 1, 3600),
+    auditSealEvents: int(env, 'SIGNET_AUDIT_SEAL_EVENTS', 10000, 1, 10_000_000),
     cacheStalenessMs: int(env, 'SIGNET_CACHE_STALENESS_MS', 1000, 100, 60000),
   };
 }

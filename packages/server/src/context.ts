@@ -1,3 +1,4 @@
+import type { AuditWriter } from './audit/writer.js';
 import type { Config } from './config.js';
 import type { Envelope } from './crypto/envelope.js';
 import type { SecretHasher } from './crypto/digest.js';
@@ -16,4 +17,5 @@ export interface Deps {
   envelope: Envelope;
   hasher: SecretHasher;
   keys: SigningKeyService;
+  audit: AuditWriter;
 }

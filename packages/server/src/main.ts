@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { type AuditTrail, startAuditTrail } from './audit/trail.js';
 import { bootstrap } from './bootstrap.js';
 import { type Config, loadConfig } from './config.js';
 import type { Deps } from './context.js';
@@ -15,6 +16,7 @@ export interface Signet {
   app: FastifyInstance;
   deps: Deps;
   services: Services;
+  auditTrail: AuditTrail;
   /** Path of the admin credentials file, when this start created the bootstrap admin. */
   credentialsFile: string | undefined;
   close(): Promise<void>;
@@ -33,7 +35,24 @@ export async function createSignet(config: Config, options: CreateOptions = {}):
   const clock = options.clock ?? Date.now;
   const connection = await connect(config.database);
   const envelope = new Envelope(config.masterKey);
+  let trail: AuditTrail;
+  try {
+    trail = await startAuditTrail({
+    db: connection.db,
+    dbKind: connection.kind,
+    log,
+    clock,
+    envelope,
+    sealIntervalMs: config.auditSealSeconds * 1000,
+    sealEveryEvents: config.auditSealEvents,
+    });
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+  const audit = trail.writer;
   const keys = new SigningKeyService({
+    audit,
     db: connection.db,
     envelope,
     log,
@@ -52,6 +71,7 @@ export async function createSignet(config: Config, options: CreateOptions = {}):
     envelope,
     hasher: new SecretHasher(deriveKey(config.masterKey, 'secret pepper')),
     keys,
+    audit,
   };
   try {
     const services = createServices(deps);
@@ -64,13 +84,16 @@ export async function createSignet(config: Config, options: CreateOptions = {}):
       deps,
       services,
       credentialsFile: boot?.credentialsFile,
+      auditTrail: trail,
       async close() {
         await app.close();
         await stopMaintenance();
+        await trail.stop();
         await connection.close();
       },
     };
   } catch (error) {
+    await trail.stop().catch(() => undefined);
     await connection.close();
     throw error;
   }

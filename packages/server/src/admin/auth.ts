@@ -48,6 +48,7 @@ export function installAdminAuth(app: FastifyInstance, deps: Deps, verifier: Acc
         jti: claims.jti,
         roles,
         installAdmin: tenant.name === HOME_TENANT && roles.has(INSTALL_ADMIN_ROLE),
+        source: { ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id },
       };
     } catch (error) {
       if (error instanceof InvalidAccessToken) throw fail(error.message);

@@ -1,4 +1,4 @@
-import type { AuditActor } from '../audit/model.js';
+import type { AuditActor, RequestSource } from '../audit/model.js';
 import { apiErrors } from '../errors.js';
 import { INSTALL_ADMIN_ROLE, TENANT_ADMIN_ROLE, TENANT_READER_ROLE } from '../resources/model.js';
 import type { Tenant } from '../tenants/model.js';
@@ -11,12 +11,14 @@ export interface AdminCaller {
   roles: ReadonlySet<string>;
   /** Holds `install.admin` from the install's home tenant: may manage every tenant. */
   installAdmin: boolean;
+  /** Where the request came from, for the audit trail. */
+  source: RequestSource;
 }
 
 export type Access = 'read' | 'write';
 
 export function actorOf(caller: AdminCaller): AuditActor {
-  return { id: caller.principalId, jti: caller.jti, tenantId: caller.tenantId };
+  return { id: caller.principalId, jti: caller.jti, tenantId: caller.tenantId, source: caller.source };
 }
 
 /**

@@ -1,5 +1,4 @@
 import { type AdminCaller, actorOf } from '../admin/caller.js';
-import { auditStore } from '../audit/store.js';
 import type { Deps } from '../context.js';
 import { newId, randomToken } from '../crypto/ids.js';
 import { apiErrors } from '../errors.js';
@@ -74,11 +73,7 @@ export class CredentialService {
     };
     await this.deps.db.transaction().execute(async (trx) => {
       await credentialStore.insert(trx, credential);
-      await auditStore.recordDirectoryChange(
-        trx,
-        { tenantId: tenant.id, type: 'credential.added', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, after: describe(credential) },
-        now,
-      );
+      await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.added', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, after: describe(credential) }]);
     });
     return secret === undefined ? { credential } : { credential, secret };
   }
@@ -94,11 +89,7 @@ export class CredentialService {
       const credential = await credentialStore.get(trx, tenant.id, principalId, credentialId);
       if (!credential) throw apiErrors.notFound('credential', credentialId);
       await credentialStore.delete(trx, tenant.id, principalId, credentialId);
-      await auditStore.recordDirectoryChange(
-        trx,
-        { tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credentialId }, before: describe(credential) },
-        this.deps.clock(),
-      );
+      await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credentialId }, before: describe(credential) }]);
     });
   }
 }

@@ -116,20 +116,78 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('used_jtis_expiry').on('used_jtis').column('expires_at').execute();
 
+      // The audit trail: hash-chained events (one chain per tenant per writer), signed checkpoints.
+      await db.schema
+        .createTable('audit_chains')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('writer_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('head_seq', 'bigint', (c) => c.notNull())
+        .addColumn('head_hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_chains_tenant').on('audit_chains').columns(['tenant_id', 'id']).execute();
+
       await db.schema
         .createTable('audit_events')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('chain_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
         .addColumn('time', 'bigint', (c) => c.notNull())
         .addColumn('type', 'text', (c) => c.notNull())
         .addColumn('outcome', 'text', (c) => c.notNull())
         .addColumn('actor_id', 'text')
-        .addColumn('actor_jti', 'text')
+        .addColumn('actor_kind', 'text')
+        .addColumn('subject_id', 'text')
+        .addColumn('client_id', 'text')
+        .addColumn('credential_id', 'text')
+        .addColumn('credential_type', 'text')
+        .addColumn('resource', 'text')
+        .addColumn('jti', 'text')
         .addColumn('target_type', 'text')
         .addColumn('target_id', 'text')
+        .addColumn('source_ip', 'text')
+        .addColumn('user_agent', 'text')
+        .addColumn('request_id', 'text')
         .addColumn('data', 'text', (c) => c.notNull())
+        .addUniqueConstraint('audit_events_chain_seq', ['chain_id', 'seq'])
         .execute();
-      await db.schema.createIndex('audit_events_tenant_time').on('audit_events').columns(['tenant_id', 'id']).execute();
+      for (const column of ['type', 'outcome', 'actor_id', 'subject_id', 'client_id', 'credential_id', 'resource'] as const) {
+        await db.schema.createIndex(`audit_events_${column}`).on('audit_events').columns(['tenant_id', column, 'id']).execute();
+      }
+      await db.schema.createIndex('audit_events_tenant').on('audit_events').columns(['tenant_id', 'id']).execute();
+      await db.schema.createIndex('audit_events_tenant_time').on('audit_events').columns(['tenant_id', 'time']).execute();
+
+      // Every principal an event names (actor, subject, client, target, each delegation hop):
+      // "a principal anywhere in the chain" is one indexed lookup.
+      await db.schema
+        .createTable('audit_event_principals')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('principal_id', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('audit_event_principals_pk', ['tenant_id', 'principal_id', 'event_id'])
+        .execute();
+
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('writer_id', 'text', (c) => c.notNull())
+        .addColumn('time', 'bigint', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('audit_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('public_jwk', 'text', (c) => c.notNull())
+        .addColumn('private_key', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
     },
   },
 };

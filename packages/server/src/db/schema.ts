@@ -89,17 +89,63 @@ export interface UsedJtisTable {
   expires_at: number;
 }
 
+export interface AuditChainsTable {
+  id: string;
+  tenant_id: string;
+  writer_id: string;
+  created_at: number;
+  head_seq: number;
+  head_hash: string;
+}
+
 export interface AuditEventsTable {
   id: string;
   tenant_id: string;
+  chain_id: string;
+  seq: number;
+  prev_hash: string;
+  hash: string;
   time: number;
   type: string;
   outcome: string;
   actor_id: string | null;
-  actor_jti: string | null;
+  actor_kind: string | null;
+  subject_id: string | null;
+  client_id: string | null;
+  credential_id: string | null;
+  credential_type: string | null;
+  resource: string | null;
+  jti: string | null;
   target_type: string | null;
   target_id: string | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
   data: string;
+}
+
+export interface AuditEventPrincipalsTable {
+  tenant_id: string;
+  principal_id: string;
+  event_id: string;
+}
+
+export interface AuditCheckpointsTable {
+  id: string;
+  writer_id: string;
+  time: number;
+  /** Canonical JSON of the checkpoint (what is hashed and signed). */
+  body: string;
+  hash: string;
+  /** Compact JWS (EdDSA, audit key) whose payload is `body`. */
+  signature: string;
+}
+
+export interface AuditKeysTable {
+  id: string;
+  public_jwk: string;
+  private_key: string;
+  created_at: number;
 }
 
 export interface Database {
@@ -111,5 +157,9 @@ export interface Database {
   grants: GrantsTable;
   signing_keys: SigningKeysTable;
   used_jtis: UsedJtisTable;
+  audit_chains: AuditChainsTable;
   audit_events: AuditEventsTable;
+  audit_event_principals: AuditEventPrincipalsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_keys: AuditKeysTable;
 }

@@ -1,5 +1,4 @@
 import { type AdminCaller, actorOf, assertInstallAdmin } from '../admin/caller.js';
-import { auditStore } from '../audit/store.js';
 import type { Deps } from '../context.js';
 import { newId } from '../crypto/ids.js';
 import { isUniqueViolation } from '../db/connect.js';
@@ -37,7 +36,7 @@ export class GrantService {
     try {
       await this.deps.db.transaction().execute(async (trx) => {
         await grantStore.insert(trx, grant);
-        await auditStore.recordDirectoryChange(trx, { tenantId: tenant.id, type: 'grant.added', actor: actorOf(caller), target: { type: 'grant', id: grant.id }, after: grant }, now);
+        await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'grant.added', actor: actorOf(caller), target: { type: 'grant', id: grant.id }, after: grant }]);
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw apiErrors.conflict(`principal "${principal.id}" already holds role "${body.role}" on "${resource.identifier}"`);
@@ -63,7 +62,7 @@ export class GrantService {
       if (!grant) throw apiErrors.notFound('grant', id);
       if (grant.role === INSTALL_ADMIN_ROLE) assertInstallAdmin(caller);
       await grantStore.delete(trx, tenant.id, id);
-      await auditStore.recordDirectoryChange(trx, { tenantId: tenant.id, type: 'grant.removed', actor: actorOf(caller), target: { type: 'grant', id }, before: grant }, this.deps.clock());
+      await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'grant.removed', actor: actorOf(caller), target: { type: 'grant', id }, before: grant }]);
     });
   }
 }

@@ -11,6 +11,9 @@ import type { GrantHandler } from './grants/grant.js';
 import { endpointsFor } from './metadata.js';
 import { formParams } from './params.js';
 import { FailureThrottle } from './throttle.js';
+import { issuedEvent, refusedEvent, type TokenDecision } from './token-audit.js';
+import type { AuditEventInput } from '../audit/model.js';
+import { AuditUnavailable } from '../audit/writer.js';
 
 /** One handler per grant type; anything else is `unsupported_grant_type`. */
 const GRANTS: Readonly<Record<string, GrantHandler>> = {
@@ -25,23 +28,25 @@ export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) 
   const throttle = new FailureThrottle({ maxFailures: deps.config.clientAuthFailureLimit, windowMs: 60_000, clock: deps.clock });
   return async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
     const started = process.hrtime.bigint();
-    let grantType = 'unknown';
+    let decision: TokenDecision | undefined;
     try {
       const tenant = await services.tenants.activeByName(request.params.tenant);
       if (!tenant) throw oauthErrors.notFound('unknown issuer');
-      const params = formParams(request);
+      decision = { tenantId: tenant.id, grantType: 'unknown', params: {} };
+      decision.params = formParams(request);
+      const { params } = decision;
       if (!params.grant_type) throw oauthErrors.invalidRequest('grant_type is missing');
       const grant = GRANTS[params.grant_type];
       if (!grant) throw oauthErrors.unsupportedGrantType(params.grant_type);
-      grantType = params.grant_type;
+      decision.grantType = params.grant_type;
 
       const issuer = services.tenants.issuer(tenant);
-      const endpoints = endpointsFor(issuer);
       throttle.check(request.ip);
-      const client = await authenticateClient({ deps, tenant, endpoints }, request, params).catch((error: unknown) => {
+      const client = await authenticateClient({ deps, tenant, endpoints: endpointsFor(issuer) }, request, params).catch((error: unknown) => {
         if (error instanceof OAuthError && error.error === 'invalid_client') throttle.fail(request.ip);
         throw error;
       });
+      decision.client = client;
       const result = await grant({ deps, tenant, client, params });
 
       const now = Math.floor(deps.clock() / 1000);
@@ -58,19 +63,32 @@ export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) 
         kind: client.principal.kind,
       };
       const accessToken = await signAccessToken(claims, await deps.keys.signer(tenant.id));
-      metrics.tokenRequests.inc({ grant_type: grantType, outcome: 'issued' });
+      // Fail closed: no token leaves unless its event is durable.
+      await recordOrRefuse(deps, issuedEvent(request, decision, claims));
+      metrics.tokenRequests.inc({ grant_type: decision.grantType, outcome: 'issued' });
       return reply
         .header('cache-control', 'no-store')
         .header('pragma', 'no-cache')
         .send({ access_token: accessToken, token_type: 'Bearer', expires_in: ttl, ...(result.scope ? { scope: result.scope } : {}) });
     } catch (error) {
-      if (error instanceof OAuthError) {
-        metrics.tokenRequests.inc({ grant_type: grantType, outcome: error.error });
-        request.log.info({ oauthError: error.error, detail: error.detail, clientGrant: grantType }, 'token request refused');
-      }
+      if (!(error instanceof OAuthError)) throw error;
+      metrics.tokenRequests.inc({ grant_type: decision?.grantType ?? 'unknown', outcome: error.error });
+      request.log.info({ oauthError: error.error, detail: error.detail, grantType: decision?.grantType }, 'token request refused');
+      // 503 means the audit store itself failed: there is nothing to record into.
+      if (decision && error.status !== 503) await recordOrRefuse(deps, refusedEvent(request, decision, error));
       throw error;
     } finally {
-      metrics.tokenDuration.observe({ grant_type: grantType }, Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.tokenDuration.observe({ grant_type: decision?.grantType ?? 'unknown' }, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
+}
+
+/** Waits for the event to be durable; when the audit store cannot write, the request gets 503 instead. */
+async function recordOrRefuse(deps: Deps, event: AuditEventInput): Promise<void> {
+  try {
+    await deps.audit.record(event);
+  } catch (error) {
+    if (error instanceof AuditUnavailable) throw oauthErrors.temporarilyUnavailable('audit store unavailable');
+    throw error;
+  }
 }

@@ -1,6 +1,5 @@
 import { type AdminCaller, actorOf } from '../admin/caller.js';
 import type { AuditActor } from '../audit/model.js';
-import { auditStore } from '../audit/store.js';
 import type { Deps } from '../context.js';
 import { credentialStore } from '../credentials/store.js';
 import { newId } from '../crypto/ids.js';
@@ -102,11 +101,7 @@ export class PrincipalService {
       const after: Principal = { ...before, status: 'deleted', updatedAt: now, deletedAt: now };
       for (const credential of await credentialStore.listForPrincipal(trx, tenant.id, id)) {
         await credentialStore.delete(trx, tenant.id, id, credential.id);
-        await auditStore.recordDirectoryChange(
-          trx,
-          { tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, before: { id: credential.id, type: credential.type, principalId: id } },
-          now,
-        );
+        await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, before: { id: credential.id, type: credential.type, principalId: id } }]);
       }
       await principalStore.update(trx, after);
       await this.audit(trx, actorOf(caller), 'principal.deleted', before, after, now);
@@ -132,6 +127,6 @@ export class PrincipalService {
   }
 
   private audit(db: Db, actor: AuditActor, type: string, before: Principal | undefined, after: Principal, now: number): Promise<void> {
-    return auditStore.recordDirectoryChange(db, { tenantId: after.tenantId, type, actor, target: { type: 'principal', id: after.id }, before, after }, now);
+    return this.deps.audit.recordInTransaction(db, [{ tenantId: after.tenantId, type, actor, target: { type: 'principal', id: after.id }, before, after }]);
   }
 }

@@ -1,5 +1,4 @@
 import { type AdminCaller, actorOf } from '../admin/caller.js';
-import { auditStore } from '../audit/store.js';
 import type { Deps } from '../context.js';
 import { newId, isId } from '../crypto/ids.js';
 import { isUniqueViolation, type Db } from '../db/connect.js';
@@ -95,7 +94,7 @@ export class ResourceService {
       if (before.builtin) throw apiErrors.conflict(`resource "${before.identifier}" is built in and cannot be deleted`);
       const now = this.deps.clock();
       for (const grant of await grantStore.deleteForResource(trx, tenant.id, before.id)) {
-        await auditStore.recordDirectoryChange(trx, { tenantId: tenant.id, type: 'grant.removed', actor: actorOf(caller), target: { type: 'grant', id: grant.id }, before: grant }, now);
+        await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'grant.removed', actor: actorOf(caller), target: { type: 'grant', id: grant.id }, before: grant }]);
       }
       await resourceStore.delete(trx, tenant.id, before.id);
       await this.audit(trx, caller, 'resource.deleted', before, undefined, now);
@@ -104,6 +103,6 @@ export class ResourceService {
 
   private audit(db: Db, caller: AdminCaller, type: string, before: Resource | undefined, after: Resource | undefined, now: number): Promise<void> {
     const id = (after ?? before)?.id ?? '';
-    return auditStore.recordDirectoryChange(db, { tenantId: (after ?? before)?.tenantId ?? '', type, actor: actorOf(caller), target: { type: 'resource', id }, before, after }, now);
+    return this.deps.audit.recordInTransaction(db, [{ tenantId: (after ?? before)?.tenantId ?? '', type, actor: actorOf(caller), target: { type: 'resource', id }, before, after }]);
   }
 }

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, createPrivateKey, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK, type JSONWebKeySet } from 'jose';
 import { SYSTEM_ACTOR, type AuditActor } from '../audit/model.js';
-import { auditStore } from '../audit/store.js';
+import type { AuditWriter } from '../audit/writer.js';
 import type { SigningAlg } from '../config.js';
 import type { Db } from '../db/connect.js';
 import type { Envelope } from '../crypto/envelope.js';
@@ -38,6 +38,7 @@ export interface SigningKeyOptions {
   maxTokenLifetimeMs: number;
   /** How long a node may use its cached view of the key set before re-reading it. */
   stalenessMs: number;
+  audit: AuditWriter;
 }
 
 async function generateKey(tenantId: string, alg: SigningAlg, envelope: Envelope, now: number): Promise<SigningKey> {
@@ -136,7 +137,7 @@ export class SigningKeyService {
       await signingKeyStore.setStatus(trx, tenantId, next.id, { status: 'active', activatedAt: now, retiredAt: null, expiresAt: null });
       await signingKeyStore.deleteExpired(trx, tenantId, now);
       const change = { activated: next.id, retired: active?.id ?? null, published: fresh.id, reason };
-      await auditStore.recordDirectoryChange(trx, { tenantId, type: 'signing_key.rotated', actor, target: { type: 'signing_key', id: next.id }, after: change }, now);
+      await this.opts.audit.recordInTransaction(trx, [{ tenantId, type: 'signing_key.rotated', actor, target: { type: 'signing_key', id: next.id }, after: change }]);
       return { activated: next.id, retired: active?.id ?? null };
     });
     this.cache.delete(tenantId);

@@ -1,6 +1,5 @@
 import { type AdminCaller, actorOf, assertInstallAdmin, assertTenantAccess } from '../admin/caller.js';
 import { SYSTEM_ACTOR, type AuditActor } from '../audit/model.js';
-import { auditStore } from '../audit/store.js';
 import type { Deps } from '../context.js';
 import { newId } from '../crypto/ids.js';
 import { isUniqueViolation, type Db } from '../db/connect.js';
@@ -95,11 +94,7 @@ export class TenantService {
         await tenantStore.insert(trx, tenant);
         await resourceStore.insert(trx, this.adminResource(tenant, now));
         await this.deps.keys.initialise(trx, tenant.id);
-        await auditStore.recordDirectoryChange(
-          trx,
-          { tenantId: tenant.id, type: 'tenant.created', actor, target: { type: 'tenant', id: tenant.id }, after: tenant },
-          now,
-        );
+        await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'tenant.created', actor, target: { type: 'tenant', id: tenant.id }, after: tenant }]);
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw apiErrors.conflict(`a tenant named "${body.name}" already exists`);
@@ -134,7 +129,7 @@ export class TenantService {
   private async save(actor: AuditActor, before: Tenant, after: Tenant, type: string): Promise<void> {
     await this.deps.db.transaction().execute(async (trx: Db) => {
       await tenantStore.update(trx, after);
-      await auditStore.recordDirectoryChange(trx, { tenantId: after.id, type, actor, target: { type: 'tenant', id: after.id }, before, after }, after.updatedAt);
+      await this.deps.audit.recordInTransaction(trx, [{ tenantId: after.id, type, actor, target: { type: 'tenant', id: after.id }, before, after }]);
     });
     this.byName.delete(after.name);
   }

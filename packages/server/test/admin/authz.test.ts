@@ -155,6 +155,6 @@ describe('admin API: authentication and authorisation', () => {
     const p = expectStatus(await a.call<{ id: string }>('POST', `/tenants/${tenantA.name}/principals`, { kind: 'service', displayName: 'x' }, token), 201);
     const event = (await auditEvents(a, tenantA.id)).find((e) => e.type === 'principal.created' && e.targetId === p.id);
     assert.equal(event?.actorId, client.id);
-    assert.equal(event?.actorJti, jwtPayload(token).jti);
+    assert.equal(event?.jti, jwtPayload(token).jti);
   });
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { newId } from '../../src/crypto/ids.js';
 import type { Credential } from '../../src/credentials/model.js';
-import type { Db } from '../../src/db/connect.js';
+import type { Db, DbKind } from '../../src/db/connect.js';
+import { AuditWriter } from '../../src/audit/writer.js';
+import { pino } from 'pino';
 import { decodeCursor, type Page, type PageRequest } from '../../src/db/page.js';
 import type { Grant } from '../../src/grants/model.js';
 import type { Principal } from '../../src/principals/model.js';
@@ -136,4 +138,9 @@ export async function walk<T extends { id: string }>(limit: number, fetch: (page
 /** Ids in the order every list uses (byte order, as ids are ASCII). */
 export function sorted(ids: string[]): string[] {
   return [...ids].sort();
+}
+
+/** An audit writer over `db` with a fixed clock (T0) and a silent logger. */
+export function auditWriter(db: Db, kind: DbKind = 'sqlite', clock: () => number = () => T0): AuditWriter {
+  return new AuditWriter({ db, dbKind: kind, log: pino({ level: 'silent' }), clock, writerId: newId() });
 }

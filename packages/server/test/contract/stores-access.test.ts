@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { auditStore } from '../../src/audit/store.js';
+import { auditWriter } from './fixtures.js';
 import type { DirectoryEvent } from '../../src/audit/model.js';
 import { isId } from '../../src/crypto/ids.js';
 import { isUniqueViolation } from '../../src/db/connect.js';
@@ -182,54 +183,83 @@ describeEachBackend('storage contract: access', (conn) => {
     });
   });
 
-  describe('auditStore', () => {
-    it('records directory changes and lists them newest first, exactly', async () => {
-      const { db } = conn();
+  describe('audit chains (auditChainStore through AuditWriter, auditStore.list)', () => {
+    it('records directory changes in a hash chain and lists them newest first, exactly', async () => {
+      const { db, kind } = conn();
       const tid = await newTenant(db);
+      let now = T0;
+      const writer = auditWriter(db, kind, () => now);
       const event = (n: number): DirectoryEvent => ({
         tenantId: tid,
         type: 'principal.updated',
-        actor: { id: `actor-${n}`, jti: `jti-${n}`, tenantId: 'install' },
+        actor: { id: `actor-${n}`, jti: `jti-${n}`, tenantId: 'install', source: { ip: '127.0.0.1', requestId: `req-${n}` } },
         target: { type: 'principal', id: `p-${n}` },
         before: { displayName: 'old', n },
         after: { displayName: 'new', nested: { list: [1, true, null] } },
       });
-      await auditStore.recordDirectoryChange(db, event(1), T0);
-      await auditStore.recordDirectoryChange(db, event(2), T0 + 1);
-      await auditStore.recordDirectoryChange(db, { ...event(3), type: 'principal.created', actor: { id: null, jti: null, tenantId: null }, before: undefined }, T0 + 2);
+      await db.transaction().execute((trx) => writer.recordInTransaction(trx, [event(1)]));
+      now += 1;
+      await db.transaction().execute((trx) => writer.recordInTransaction(trx, [event(2)]));
+      now += 1;
+      await db.transaction().execute((trx) => writer.recordInTransaction(trx, [{ ...event(3), type: 'principal.created', actor: { id: null, jti: null, tenantId: null }, before: undefined }]));
 
       const all = await auditStore.list(db, tid, 10);
       assert.equal(all.length, 3);
       assert.ok(all.every((r) => isId(r.id)));
-      assert.deepEqual(
-        all.map((r) => r.id),
-        [...all.map((r) => r.id)].sort().reverse(),
-      );
-      const { id: _id, ...newest } = all[0]!;
+      assert.deepEqual(all.map((r) => r.id), [...all.map((r) => r.id)].sort().reverse());
+      assert.deepEqual(all.map((r) => r.seq), [3, 2, 1]);
+      assert.equal(new Set(all.map((r) => r.chainId)).size, 1);
+      assert.equal(all[2]?.prevHash, '');
+      assert.equal(all[1]?.prevHash, all[2]?.hash);
+      assert.equal(all[0]?.prevHash, all[1]?.hash);
+      const { id: _id, chainId: _c, hash: _h, prevHash: _p, ...newest } = all[0]!;
       assert.deepEqual(newest, {
         tenantId: tid,
+        seq: 3,
         time: T0 + 2,
         type: 'principal.created',
         outcome: 'success',
         actorId: null,
-        actorJti: null,
+        actorKind: null,
+        subjectId: null,
+        clientId: null,
+        credentialId: null,
+        credentialType: null,
+        resource: null,
+        jti: null,
         targetType: 'principal',
         targetId: 'p-3',
+        sourceIp: null,
+        userAgent: null,
+        requestId: null,
         data: { actorTenantId: null, before: null, after: { displayName: 'new', nested: { list: [1, true, null] } } },
       });
-      const { id: _id2, ...oldest } = all[2]!;
-      assert.deepEqual(oldest, {
-        tenantId: tid,
-        time: T0,
-        type: 'principal.updated',
-        outcome: 'success',
-        actorId: 'actor-1',
-        actorJti: 'jti-1',
-        targetType: 'principal',
-        targetId: 'p-1',
-        data: { actorTenantId: 'install', before: { displayName: 'old', n: 1 }, after: { displayName: 'new', nested: { list: [1, true, null] } } },
-      });
+      const oldest = all[2]!;
+      assert.equal(oldest.actorId, 'actor-1');
+      assert.equal(oldest.jti, 'jti-1');
+      assert.equal(oldest.sourceIp, '127.0.0.1');
+      assert.equal(oldest.requestId, 'req-1');
+      assert.deepEqual(oldest.data, { actorTenantId: 'install', before: { displayName: 'old', n: 1 }, after: { displayName: 'new', nested: { list: [1, true, null] } } });
       assert.deepEqual(await auditStore.list(db, tid, 2), all.slice(0, 2));
+    });
+
+    it('a rolled-back transaction leaves no event and no gap in the chain', async () => {
+      const { db, kind } = conn();
+      const tid = await newTenant(db);
+      const writer = auditWriter(db, kind);
+      const ev = { tenantId: tid, type: 'grant.added', actor: { id: 'a', jti: null, tenantId: tid }, target: { type: 'grant', id: 'g' } };
+      await db.transaction().execute((trx) => writer.recordInTransaction(trx, [ev]));
+      await assert.rejects(
+        db.transaction().execute(async (trx) => {
+          await writer.recordInTransaction(trx, [ev]);
+          throw new Error('change failed');
+        }),
+        /change failed/,
+      );
+      await db.transaction().execute((trx) => writer.recordInTransaction(trx, [ev]));
+      const all = await auditStore.list(db, tid, 10);
+      assert.deepEqual(all.map((r) => r.seq), [2, 1]);
+      assert.equal(all[0]?.prevHash, all[1]?.hash);
     });
   });
 });

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { AuditEventsTable } from '../db/schema.js';
+
+/** The previous hash of the first record of a chain. */
+export const GENESIS = '';
+
+/**
+ * The canonical encoding of a stored event: a JSON array of its columns in a fixed order. `data`
+ * is hashed as the exact stored text, so no key-ordering rules are needed.
+ */
+export function canonicalEvent(row: Omit<AuditEventsTable, 'hash'>): string {
+  return JSON.stringify([
+    1,
+    row.chain_id,
+    row.seq,
+    row.prev_hash,
+    row.id,
+    row.tenant_id,
+    row.time,
+    row.type,
+    row.outcome,
+    row.actor_id,
+    row.actor_kind,
+    row.subject_id,
+    row.client_id,
+    row.credential_id,
+    row.credential_type,
+    row.resource,
+    row.jti,
+    row.target_type,
+    row.target_id,
+    row.source_ip,
+    row.user_agent,
+    row.request_id,
+    row.data,
+  ]);
+}
+
+/** SHA-256 of the canonical encoding, base64url. The hash covers `prev_hash`, which links the chain. */
+export function eventHash(row: Omit<AuditEventsTable, 'hash'>): string {
+  return createHash('sha256').update(canonicalEvent(row)).digest('base64url');
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}

@@ -1,0 +1,62 @@
+import type { Envelope } from '../crypto/envelope.js';
+import type { Db, DbKind } from '../db/connect.js';
+import { newId } from '../crypto/ids.js';
+import type { Logger } from '../logger.js';
+import { AuditSealer } from './sealer.js';
+import { type AuditKey, loadAuditKey } from './signing-key.js';
+import { AuditWriter } from './writer.js';
+
+export interface AuditTrailOptions {
+  db: Db;
+  dbKind: DbKind;
+  log: Logger;
+  clock: () => number;
+  envelope: Envelope;
+  /** Seal at least this often when there are new events. */
+  sealIntervalMs: number;
+  /** Seal as soon as this many events were group-committed since the last seal. */
+  sealEveryEvents: number;
+}
+
+export interface AuditTrail {
+  writer: AuditWriter;
+  sealer: AuditSealer;
+  key: AuditKey;
+  /** Commits what is queued, writes a last checkpoint and stops the cadence. */
+  stop(): Promise<void>;
+}
+
+/** The writer, its audit key and the sealing cadence of one process. */
+export async function startAuditTrail(opts: AuditTrailOptions): Promise<AuditTrail> {
+  const writerId = newId();
+  const key = await loadAuditKey(opts.db, opts.envelope, opts.clock());
+  const writer = new AuditWriter({ db: opts.db, dbKind: opts.dbKind, log: opts.log, clock: opts.clock, writerId });
+  const sealer = new AuditSealer({ db: opts.db, log: opts.log, clock: opts.clock, writerId, key });
+
+  let sealing: Promise<unknown> = Promise.resolve();
+  let sinceSeal = 0;
+  const seal = () => {
+    sinceSeal = 0;
+    sealing = sealing.then(() => sealer.seal()).catch((error: unknown) => opts.log.error({ err: error }, 'audit checkpoint failed'));
+    return sealing;
+  };
+  const unsubscribe = writer.onCommit((events) => {
+    sinceSeal += events;
+    if (sinceSeal >= opts.sealEveryEvents) void seal();
+  });
+  const timer = setInterval(() => void seal(), opts.sealIntervalMs);
+  timer.unref();
+  await seal();
+
+  return {
+    writer,
+    sealer,
+    key,
+    async stop() {
+      clearInterval(timer);
+      unsubscribe();
+      await writer.drain();
+      await seal();
+    },
+  };
+}

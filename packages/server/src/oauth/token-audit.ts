@@ -1,0 +1,73 @@
+import type { FastifyRequest } from 'fastify';
+import type { AuditEventInput } from '../audit/model.js';
+import type { OAuthError } from '../errors.js';
+import type { AccessTokenClaims } from './access-token.js';
+import type { AuthenticatedClient } from './client-auth/index.js';
+import type { Params } from './params.js';
+
+/** What the token endpoint learned about a request, as far as it got. */
+export interface TokenDecision {
+  tenantId: string;
+  grantType: string;
+  params: Params;
+  client?: AuthenticatedClient;
+}
+
+function source(request: FastifyRequest) {
+  const userAgent = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof userAgent === 'string' ? userAgent : undefined, requestId: request.id };
+}
+
+function clientFields(d: TokenDecision): Partial<AuditEventInput> {
+  if (!d.client) return {};
+  return {
+    actorId: d.client.principal.id,
+    actorKind: d.client.principal.kind,
+    clientId: d.client.principal.id,
+    credentialId: d.client.credential.id,
+    credentialType: d.client.credential.type,
+  };
+}
+
+/** `token.issued`: who got which token, for what, with which credential. */
+export function issuedEvent(request: FastifyRequest, d: TokenDecision, claims: AccessTokenClaims): AuditEventInput {
+  return {
+    tenantId: d.tenantId,
+    type: 'token.issued',
+    outcome: 'success',
+    ...clientFields(d),
+    subjectId: claims.sub === claims.client_id ? null : claims.sub,
+    resource: claims.aud,
+    jti: claims.jti,
+    source: source(request),
+    data: {
+      grantType: d.grantType,
+      authMethod: d.client?.method ?? null,
+      roles: claims.roles ?? null,
+      scope: claims.scope ?? null,
+      expiresAt: claims.exp,
+    },
+  };
+}
+
+/** `token.refused`: the exact OAuth error sent, and the internal reason. */
+export function refusedEvent(request: FastifyRequest, d: TokenDecision, error: OAuthError): AuditEventInput {
+  // A client id the request claimed but did not prove is recorded as data, never as the actor.
+  const claimed = d.client ? undefined : (d.params.client_id ?? undefined);
+  return {
+    tenantId: d.tenantId,
+    type: 'token.refused',
+    outcome: 'failure',
+    ...clientFields(d),
+    resource: d.params.resource ?? null,
+    source: source(request),
+    data: {
+      grantType: d.grantType,
+      error: error.error,
+      description: error.description,
+      reason: error.detail ?? null,
+      scope: d.params.scope ?? null,
+      ...(claimed ? { claimedClientId: claimed.slice(0, 100) } : {}),
+    },
+  };
+}
