@@ -44,3 +44,57 @@ export function eventHash(row: Omit<AuditEventsTable, 'hash'>): string {
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('base64url');
 }
+
+/**
+ * The hash of an event as read back (from the database or an export): `data` is re-serialized,
+ * which reproduces the stored text exactly because it was written by JSON.stringify.
+ */
+export function recordHash(r: {
+  chainId: string;
+  seq: number;
+  prevHash: string;
+  id: string;
+  tenantId: string;
+  time: number;
+  type: string;
+  outcome: string;
+  actorId: string | null;
+  actorKind: string | null;
+  subjectId: string | null;
+  clientId: string | null;
+  credentialId: string | null;
+  credentialType: string | null;
+  resource: string | null;
+  jti: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  sourceIp: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  data: Record<string, unknown>;
+}): string {
+  return eventHash({
+    chain_id: r.chainId,
+    seq: r.seq,
+    prev_hash: r.prevHash,
+    id: r.id,
+    tenant_id: r.tenantId,
+    time: r.time,
+    type: r.type,
+    outcome: r.outcome,
+    actor_id: r.actorId,
+    actor_kind: r.actorKind,
+    subject_id: r.subjectId,
+    client_id: r.clientId,
+    credential_id: r.credentialId,
+    credential_type: r.credentialType,
+    resource: r.resource,
+    jti: r.jti,
+    target_type: r.targetType,
+    target_id: r.targetId,
+    source_ip: r.sourceIp,
+    user_agent: r.userAgent,
+    request_id: r.requestId,
+    data: JSON.stringify(r.data),
+  });
+}
