@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { connect, type Connection, type DbKind } from '../../src/db/connect.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * The databases every storage contract runs on. SQLite always; PostgreSQL when
@@ -20,6 +21,8 @@ export interface Backend {
   unavailable: string | false;
   /** A fresh, migrated database of its own; `close()` also deletes it. */
   open(): Promise<Connection>;
+  /** PostgreSQL only: an empty database of its own, for a whole server under test. */
+  createDatabase?(): Promise<{ url: string; drop(): Promise<void> }>;
 }
 
 export const PG_URL_VARIABLE = 'SIGNET_TEST_DATABASE_URL';
@@ -59,21 +62,26 @@ function postgres(baseUrl: string | undefined, ci: boolean): Backend {
     skip: baseUrl || ci ? false : missing,
     unavailable: baseUrl ? false : `${missing}: CI must run the contract suite on PostgreSQL (start one with scripts/pg-test-server.sh)`,
     async open() {
-      if (!baseUrl) throw new Error(missing);
-      const name = `signet_test_${randomBytes(8).toString('hex')}`;
-      await withClient(baseUrl, (c) => c.query(`CREATE DATABASE ${name}`));
-      const url = new URL(baseUrl);
-      url.pathname = `/${name}`;
-      const conn = await connect({ kind: 'postgres', url: url.toString() });
+      const database = await createDatabase();
+      const conn = await connect({ kind: 'postgres', url: database.url });
       return {
         ...conn,
         async close() {
           await conn.close();
-          await withClient(baseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+          await database.drop();
         },
       };
     },
+    createDatabase,
   };
+  async function createDatabase() {
+    if (!baseUrl) throw new Error(missing);
+    const name = `signet_test_${randomBytes(8).toString('hex')}`;
+    await withClient(baseUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+    const url = new URL(baseUrl);
+    url.pathname = `/${name}`;
+    return { url: url.toString(), drop: () => withClient(baseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+  }
 }
 
 export function backends(env: NodeJS.ProcessEnv = process.env): Backend[] {
@@ -107,6 +115,41 @@ export function describeEachBackend(title: string, body: (conn: () => Connection
       body(() => {
         if (!open) throw new Error(`${backend.kind} database is not open`);
         return open;
+      });
+    });
+  }
+}
+
+/**
+ * Declares `body` once per backend with a whole Signet server on it (SQLite in its data dir, or a
+ * fresh PostgreSQL database): for tests that need the server, not just the stores.
+ */
+export function describeEachServerBackend(title: string, body: (server: () => TestServer) => void): void {
+  for (const backend of backends()) {
+    describe(`${title} [${backend.kind}]`, () => {
+      if (backend.skip) {
+        it(`runs on ${backend.kind}`, { skip: backend.skip }, () => undefined);
+        return;
+      }
+      if (backend.unavailable) {
+        const reason = backend.unavailable;
+        it('has a database to run on', () => assert.fail(reason));
+        return;
+      }
+      let server: TestServer | undefined;
+      let drop: (() => Promise<void>) | undefined;
+      before(async () => {
+        const database = backend.createDatabase ? await backend.createDatabase() : undefined;
+        drop = database?.drop;
+        server = await startTestServer(database ? { SIGNET_DATABASE_URL: database.url } : {});
+      });
+      after(async () => {
+        await server?.close();
+        await drop?.();
+      });
+      body(() => {
+        if (!server) throw new Error(`no ${backend.kind} server`);
+        return server;
       });
     });
   }
