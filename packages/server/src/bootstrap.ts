@@ -11,6 +11,7 @@ import { principalStore } from './principals/store.js';
 import { ADMIN_RESOURCE, INSTALL_ADMIN_ROLE, TENANT_ADMIN_ROLE } from './resources/model.js';
 import { resourceStore } from './resources/store.js';
 import type { Services } from './services.js';
+import { changeDirectory } from './db/directory-change.js';
 
 export const ADMIN_CREDENTIALS_FILE = 'admin-credentials.json';
 
@@ -61,7 +62,7 @@ export async function bootstrap(deps: Deps, services: Services): Promise<{ crede
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
 
-  await deps.db.transaction().execute(async (trx) => {
+  await changeDirectory(deps, tenant.id, async (trx) => {
     await principalStore.insert(trx, {
       id: principalId,
       tenantId: tenant.id,

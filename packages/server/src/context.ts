@@ -1,4 +1,5 @@
 import type { AuditWriter } from './audit/writer.js';
+import type { DirectoryCache } from './cache/directory-cache.js';
 import type { Config } from './config.js';
 import type { Envelope } from './crypto/envelope.js';
 import type { SecretHasher } from './crypto/digest.js';
@@ -18,4 +19,6 @@ export interface Deps {
   hasher: SecretHasher;
   keys: SigningKeyService;
   audit: AuditWriter;
+  /** Directory data for the token path; see DirectoryCache for its invalidation rules. */
+  cache: DirectoryCache;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type AuditTrail, startAuditTrail } from './audit/trail.js';
 import { bootstrap } from './bootstrap.js';
+import { DirectoryCache } from './cache/directory-cache.js';
 import { type Config, loadConfig } from './config.js';
 import type { Deps } from './context.js';
 import { SecretHasher } from './crypto/digest.js';
@@ -72,6 +73,7 @@ export async function createSignet(config: Config, options: CreateOptions = {}):
     hasher: new SecretHasher(deriveKey(config.masterKey, 'secret pepper')),
     keys,
     audit,
+    cache: new DirectoryCache(config.cacheStalenessMs, clock),
   };
   try {
     const services = createServices(deps);

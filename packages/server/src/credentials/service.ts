@@ -8,6 +8,7 @@ import type { Tenant } from '../tenants/model.js';
 import { parseCertificate, parsePublicJwk, type ParsedKey } from './keys.js';
 import type { CreateCredentialBody, Credential } from './model.js';
 import { credentialStore } from './store.js';
+import { changeDirectory } from '../db/directory-change.js';
 
 const DAY_MS = 86_400_000;
 /** Prefix so secret scanners can recognise a leaked Signet client secret. */
@@ -71,7 +72,7 @@ export class CredentialService {
       expiresAt,
       lastUsedAt: null,
     };
-    await this.deps.db.transaction().execute(async (trx) => {
+    await changeDirectory(this.deps, tenant.id, async (trx) => {
       await credentialStore.insert(trx, credential);
       await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.added', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, after: describe(credential) }]);
     });
@@ -85,7 +86,7 @@ export class CredentialService {
 
   async remove(caller: AdminCaller, tenant: Tenant, principalId: string, credentialId: string): Promise<void> {
     await this.principals.get(tenant, principalId);
-    await this.deps.db.transaction().execute(async (trx) => {
+    await changeDirectory(this.deps, tenant.id, async (trx) => {
       const credential = await credentialStore.get(trx, tenant.id, principalId, credentialId);
       if (!credential) throw apiErrors.notFound('credential', credentialId);
       await credentialStore.delete(trx, tenant.id, principalId, credentialId);

@@ -11,6 +11,7 @@ import type { ResourceService } from '../resources/service.js';
 import type { Tenant } from '../tenants/model.js';
 import type { CreateGrantBody, Grant } from './model.js';
 import { grantStore } from './store.js';
+import { changeDirectory } from '../db/directory-change.js';
 
 /** Application permissions: a principal holds a role on a resource. Nothing is allowed unless granted. */
 export class GrantService {
@@ -34,7 +35,7 @@ export class GrantService {
     const now = this.deps.clock();
     const grant: Grant = { id: newId(), tenantId: tenant.id, principalId: principal.id, resourceId: resource.id, role: body.role, createdAt: now };
     try {
-      await this.deps.db.transaction().execute(async (trx) => {
+      await changeDirectory(this.deps, tenant.id, async (trx) => {
         await grantStore.insert(trx, grant);
         await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'grant.added', actor: actorOf(caller), target: { type: 'grant', id: grant.id }, after: grant }]);
       });
@@ -57,7 +58,7 @@ export class GrantService {
   }
 
   async remove(caller: AdminCaller, tenant: Tenant, id: string): Promise<void> {
-    await this.deps.db.transaction().execute(async (trx) => {
+    await changeDirectory(this.deps, tenant.id, async (trx) => {
       const grant = await grantStore.get(trx, tenant.id, id);
       if (!grant) throw apiErrors.notFound('grant', id);
       if (grant.role === INSTALL_ADMIN_ROLE) assertInstallAdmin(caller);

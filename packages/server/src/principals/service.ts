@@ -10,6 +10,7 @@ import type { Tenant } from '../tenants/model.js';
 import { rulesFor } from './kinds.js';
 import type { CreatePrincipalBody, Principal, PrincipalStatus, UpdatePrincipalBody } from './model.js';
 import { type PrincipalFilter, principalStore } from './store.js';
+import { changeDirectory } from '../db/directory-change.js';
 
 /** Principals of every kind: creation with kind rules, updates, disable/enable, soft delete. */
 export class PrincipalService {
@@ -47,7 +48,7 @@ export class PrincipalService {
       updatedAt: now,
       deletedAt: null,
     };
-    await this.deps.db.transaction().execute(async (trx) => {
+    await changeDirectory(this.deps, tenant.id, async (trx) => {
       await this.checkSponsors(trx, tenant, principal, body.sponsors);
       await principalStore.insert(trx, principal);
       await this.audit(trx, actorOf(caller), 'principal.created', undefined, principal, now);
@@ -56,7 +57,7 @@ export class PrincipalService {
   }
 
   async update(caller: AdminCaller, tenant: Tenant, id: string, body: UpdatePrincipalBody): Promise<Principal> {
-    return this.deps.db.transaction().execute(async (trx) => {
+    return changeDirectory(this.deps, tenant.id, async (trx) => {
       const before = await this.getLive(tenant, id, trx);
       const after: Principal = {
         ...before,
@@ -78,7 +79,7 @@ export class PrincipalService {
   /** Disable stops every token issuance path for the principal; enable restores it. */
   async setStatus(caller: AdminCaller, tenant: Tenant, id: string, status: Exclude<PrincipalStatus, 'deleted'>): Promise<Principal> {
     if (status === 'disabled' && caller.principalId === id) throw apiErrors.conflict('a principal cannot disable itself');
-    return this.deps.db.transaction().execute(async (trx) => {
+    return changeDirectory(this.deps, tenant.id, async (trx) => {
       const before = await this.getLive(tenant, id, trx);
       if (before.status === status) return before;
       const after: Principal = { ...before, status, updatedAt: this.deps.clock() };
@@ -94,7 +95,7 @@ export class PrincipalService {
    */
   async delete(caller: AdminCaller, tenant: Tenant, id: string): Promise<void> {
     if (caller.principalId === id) throw apiErrors.conflict('a principal cannot delete itself');
-    await this.deps.db.transaction().execute(async (trx) => {
+    await changeDirectory(this.deps, tenant.id, async (trx) => {
       const before = await this.get(tenant, id, trx);
       if (before.status === 'deleted') return;
       const now = this.deps.clock();

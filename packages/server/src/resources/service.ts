@@ -8,6 +8,7 @@ import { grantStore } from '../grants/store.js';
 import type { Tenant } from '../tenants/model.js';
 import type { CreateResourceBody, Permission, Resource, UpdateResourceBody } from './model.js';
 import { resourceStore } from './store.js';
+import { changeDirectory } from '../db/directory-change.js';
 
 function assertUniqueNames(list: Permission[], what: string): void {
   const seen = new Set<string>();
@@ -51,7 +52,7 @@ export class ResourceService {
     assertUniqueNames(resource.scopes, 'scope');
     assertUniqueNames(resource.roles, 'role');
     try {
-      await this.deps.db.transaction().execute(async (trx) => {
+      await changeDirectory(this.deps, tenant.id, async (trx) => {
         await resourceStore.insert(trx, resource);
         await this.audit(trx, caller, 'resource.created', undefined, resource, now);
       });
@@ -63,7 +64,7 @@ export class ResourceService {
   }
 
   async update(caller: AdminCaller, tenant: Tenant, idOrIdentifier: string, body: UpdateResourceBody): Promise<Resource> {
-    return this.deps.db.transaction().execute(async (trx) => {
+    return changeDirectory(this.deps, tenant.id, async (trx) => {
       const before = await this.resolve(tenant, idOrIdentifier, trx);
       if (before.builtin) throw apiErrors.conflict(`resource "${before.identifier}" is built in and cannot be changed`);
       const after: Resource = {
@@ -89,7 +90,7 @@ export class ResourceService {
 
   /** Deletes a resource and every grant on it (each grant removal is audited). */
   async delete(caller: AdminCaller, tenant: Tenant, idOrIdentifier: string): Promise<void> {
-    await this.deps.db.transaction().execute(async (trx) => {
+    await changeDirectory(this.deps, tenant.id, async (trx) => {
       const before = await this.resolve(tenant, idOrIdentifier, trx);
       if (before.builtin) throw apiErrors.conflict(`resource "${before.identifier}" is built in and cannot be deleted`);
       const now = this.deps.clock();

@@ -23,6 +23,7 @@ import {
   type UpdateTenantBody,
 } from './model.js';
 import { tenantStore } from './store.js';
+import { changeDirectory } from '../db/directory-change.js';
 
 /** The tenant that holds the install's bootstrap admin. It cannot be disabled. */
 export const HOME_TENANT = 'default';
@@ -90,7 +91,7 @@ export class TenantService {
       updatedAt: now,
     };
     try {
-      await this.deps.db.transaction().execute(async (trx) => {
+      await changeDirectory(this.deps, tenant.id, async (trx) => {
         await tenantStore.insert(trx, tenant);
         await resourceStore.insert(trx, this.adminResource(tenant, now));
         await this.deps.keys.initialise(trx, tenant.id);
@@ -127,7 +128,7 @@ export class TenantService {
   }
 
   private async save(actor: AuditActor, before: Tenant, after: Tenant, type: string): Promise<void> {
-    await this.deps.db.transaction().execute(async (trx: Db) => {
+    await changeDirectory(this.deps, after.id, async (trx: Db) => {
       await tenantStore.update(trx, after);
       await this.deps.audit.recordInTransaction(trx, [{ tenantId: after.id, type, actor, target: { type: 'tenant', id: after.id }, before, after }]);
     });

@@ -23,24 +23,38 @@ export interface ClientAuthContext {
   endpoints: Endpoints;
 }
 
+interface ClientRecord {
+  principal: Principal | undefined;
+  credentials: Credential[];
+}
+
+/** A principal with all its credentials, read through the directory cache. */
+function clientRecord(ctx: ClientAuthContext, clientId: string): Promise<ClientRecord> {
+  return ctx.deps.cache.get(ctx.tenant.id, `client:${clientId}`, async () => {
+    const principal = await principalStore.get(ctx.deps.db, ctx.tenant.id, clientId);
+    const credentials = principal ? await credentialStore.listForPrincipal(ctx.deps.db, ctx.tenant.id, clientId) : [];
+    return { principal, credentials };
+  });
+}
+
 /**
  * The principal behind a client_id, if it may authenticate as a client right now: it exists in
  * this tenant, is active, and its kind acts as an OAuth client. Every refusal is `invalid_client`.
  */
 export async function loadClient(ctx: ClientAuthContext, clientId: string): Promise<Principal> {
   if (!isId(clientId)) throw oauthErrors.invalidClient('client_id is not a principal id');
-  const principal = await principalStore.get(ctx.deps.db, ctx.tenant.id, clientId);
+  const { principal } = await clientRecord(ctx, clientId);
   if (!principal) throw oauthErrors.invalidClient('unknown client');
   if (principal.status !== 'active') throw oauthErrors.invalidClient(`principal is ${principal.status}`);
   if (!rulesFor(principal.kind).isClient) throw oauthErrors.invalidClient(`principals of kind ${principal.kind} are not clients`);
   return principal;
 }
 
-/** Unexpired credentials of one type. */
+/** Unexpired credentials of one type; expiry is checked at use, so an expired credential stops working at once. */
 export async function liveCredentials(ctx: ClientAuthContext, principal: Principal, type: Credential['type']): Promise<Credential[]> {
   const now = ctx.deps.clock();
-  const all = await credentialStore.listForPrincipal(ctx.deps.db, ctx.tenant.id, principal.id, type);
-  return all.filter((c) => c.expiresAt === null || c.expiresAt > now);
+  const { credentials } = await clientRecord(ctx, principal.id);
+  return credentials.filter((c) => c.type === type && (c.expiresAt === null || c.expiresAt > now));
 }
 
 const TOUCH_INTERVAL_MS = 60_000;

@@ -10,8 +10,10 @@ import { resolveTarget } from './target.js';
  */
 export async function clientCredentialsGrant(ctx: GrantContext): Promise<GrantResult> {
   const { deps, tenant, client, params } = ctx;
-  const target = await resolveTarget(deps.db, tenant, params);
-  const granted = await grantStore.roles(deps.db, tenant.id, client.principal.id, target.resource.id);
+  const target = await resolveTarget(deps, tenant, params);
+  const granted = await deps.cache.get(tenant.id, `roles:${client.principal.id}:${target.resource.id}`, () =>
+    grantStore.roles(deps.db, tenant.id, client.principal.id, target.resource.id),
+  );
   if (target.requested === null) {
     if (granted.length === 0) throw oauthErrors.invalidScope(`no role on "${target.resource.identifier}" is granted to this client`);
   } else {

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/connect.js';
+import type { Deps } from '../../context.js';
 import { oauthErrors } from '../../errors.js';
 import type { Resource } from '../../resources/model.js';
 import { resourceStore } from '../../resources/store.js';
@@ -23,7 +23,7 @@ export interface Target {
  * `scope=<identifier>/.default` asks for everything granted on that resource; otherwise `resource`
  * names it and `scope` lists permission names.
  */
-export async function resolveTarget(db: Db, tenant: Tenant, params: Params): Promise<Target> {
+export async function resolveTarget({ db, cache }: Pick<Deps, 'db' | 'cache'>, tenant: Tenant, params: Params): Promise<Target> {
   const scopes = params.scope === undefined ? [] : params.scope.split(' ');
   if (scopes.some((s) => !SCOPE_TOKEN.test(s))) throw oauthErrors.invalidScope('scope is malformed');
   const defaults = scopes.filter((s) => s.endsWith(DEFAULT_SUFFIX));
@@ -39,7 +39,7 @@ export async function resolveTarget(db: Db, tenant: Tenant, params: Params): Pro
   if (identifier === undefined) {
     throw oauthErrors.invalidScope('name the resource: scope=<resource>/.default, or resource=<resource> with optional scope');
   }
-  const resource = await resourceStore.byIdentifier(db, tenant.id, identifier);
+  const resource = await cache.get(tenant.id, `resource:${identifier}`, () => resourceStore.byIdentifier(db, tenant.id, identifier));
   if (!resource) {
     throw fromParam !== undefined ? oauthErrors.invalidTarget(`unknown resource "${identifier.slice(0, 200)}"`) : oauthErrors.invalidScope(`unknown resource "${identifier.slice(0, 200)}"`);
   }
