@@ -62,7 +62,7 @@ export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) 
         tid: tenant.id,
         kind: client.principal.kind,
       };
-      const accessToken = await signAccessToken(claims, await deps.keys.signer(tenant.id));
+      const accessToken = signAccessToken(claims, await deps.keys.signer(tenant.id));
       // Fail closed: no token leaves unless its event is durable.
       await recordOrRefuse(deps, issuedEvent(request, decision, claims));
       metrics.tokenRequests.inc({ grant_type: decision.grantType, outcome: 'issued' });
