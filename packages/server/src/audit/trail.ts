@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Envelope } from '../crypto/envelope.js';
 import type { Db, DbKind } from '../db/connect.js';
 import { newId } from '../crypto/ids.js';
@@ -9,6 +10,7 @@ import { AuditWriter } from './writer.js';
 export interface AuditTrailOptions {
   db: Db;
   dbKind: DbKind;
+  sqlite?: BetterSqlite3.Database | undefined;
   log: Logger;
   clock: () => number;
   envelope: Envelope;
@@ -30,7 +32,7 @@ export interface AuditTrail {
 export async function startAuditTrail(opts: AuditTrailOptions): Promise<AuditTrail> {
   const writerId = newId();
   const key = await loadAuditKey(opts.db, opts.envelope, opts.clock());
-  const writer = new AuditWriter({ db: opts.db, dbKind: opts.dbKind, log: opts.log, clock: opts.clock, writerId });
+  const writer = new AuditWriter({ db: opts.db, dbKind: opts.dbKind, sqlite: opts.sqlite, log: opts.log, clock: opts.clock, writerId });
   const sealer = new AuditSealer({ db: opts.db, log: opts.log, clock: opts.clock, writerId, key });
 
   let sealing: Promise<unknown> = Promise.resolve();

@@ -1,4 +1,6 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Db, DbKind } from '../db/connect.js';
+import { SqliteAuditAppender } from './sqlite-append.js';
 import type { AuditEventPrincipalsTable, AuditEventsTable } from '../db/schema.js';
 import { newId } from '../crypto/ids.js';
 import type { Logger } from '../logger.js';
@@ -15,6 +17,8 @@ export interface AuditWriterOptions {
   writerId: string;
   /** Most events committed in one transaction. */
   maxBatch?: number;
+  /** The embedded database's handle: appends then use prepared statements (see SqliteAuditAppender). */
+  sqlite?: BetterSqlite3.Database | undefined;
 }
 
 interface Pending {
@@ -50,8 +54,11 @@ export class AuditWriter {
   private readonly maxBatch: number;
   private readonly listeners = new Set<(events: number) => void>();
 
+  private readonly appender: SqliteAuditAppender | undefined;
+
   constructor(private readonly opts: AuditWriterOptions) {
     this.maxBatch = opts.maxBatch ?? 2000;
+    this.appender = opts.sqlite ? new SqliteAuditAppender(opts.sqlite) : undefined;
   }
 
   get writerId(): string {
@@ -140,7 +147,8 @@ export class AuditWriter {
       }
       await auditChainStore.setHead(trx, chainId, seq, hash);
     }
-    await auditChainStore.insertEvents(trx, rows, principals);
+    if (this.appender) this.appender.append(rows, principals);
+    else await auditChainStore.insertEvents(trx, rows, principals);
   }
 
   /** This writer's chain for a tenant. */

@@ -13,6 +13,11 @@ export type DbKind = Config['database']['kind'];
 export interface Connection {
   db: Db;
   kind: DbKind;
+  /**
+   * The embedded database's own handle, for the few hot writes that prepare their statements once
+   * (audit appends). Statements on it run inside Kysely's transaction when called from one.
+   */
+  sqlite?: BetterSqlite3.Database;
   close(): Promise<void>;
 }
 
@@ -22,6 +27,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 /** Opens the configured database and brings its schema up to date. */
 export async function connect(database: Config['database']): Promise<Connection> {
   let db: Db;
+  let sqliteHandle: BetterSqlite3.Database | undefined;
   if (database.kind === 'sqlite') {
     if (database.file !== ':memory:') mkdirSync(dirname(database.file), { recursive: true, mode: 0o700 });
     const sqlite = new BetterSqlite3(database.file);
@@ -35,6 +41,7 @@ export async function connect(database: Config['database']): Promise<Connection>
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    sqliteHandle = sqlite;
   } else {
     const pool = new pg.Pool({ connectionString: database.url, max: 10 });
     // An idle client's error (e.g. the server restarting) must not crash the process.
@@ -42,7 +49,7 @@ export async function connect(database: Config['database']): Promise<Connection>
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   await migrate(db as Kysely<unknown>);
-  return { db, kind: database.kind, close: () => db.destroy() };
+  return { db, kind: database.kind, ...(sqliteHandle ? { sqlite: sqliteHandle } : {}), close: () => db.destroy() };
 }
 
 /** True when `error` is a unique-constraint violation on either backend. */
