@@ -1,3 +1,4 @@
+import { applyAuditRetention } from './audit/retention.js';
 import type { Deps } from './context.js';
 import { forgetExpiredJtis } from './oauth/replay.js';
 import { tenantStore } from './tenants/store.js';
@@ -22,6 +23,11 @@ export async function runMaintenance(deps: Deps): Promise<void> {
     if (!page.nextCursor) break;
   } while (cursor);
   await forgetExpiredJtis(deps.db, deps.clock());
+  try {
+    for (const segment of await applyAuditRetention(deps.db, deps.clock())) deps.log.info(segment, 'audit events past retention deleted');
+  } catch (error) {
+    deps.log.error({ err: error }, 'audit retention failed');
+  }
 }
 
 /** Runs maintenance now and then every `intervalMs`; returns a stop function. */

@@ -13,6 +13,8 @@ export interface TenantSettings {
   secretDefaultLifetimeDays: number;
   /** The longest lifetime a client secret may be given. */
   secretMaxLifetimeDays: number;
+  /** Days audit events are kept; older sealed segments are deleted whole (src/audit/retention.ts). */
+  auditRetentionDays: number;
 }
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
@@ -20,6 +22,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   allowSecrets: true,
   secretDefaultLifetimeDays: 90,
   secretMaxLifetimeDays: 365,
+  auditRetentionDays: 90,
 };
 
 export interface Tenant {
@@ -45,6 +48,7 @@ export const TenantSettingsPatch = Type.Object(
     allowSecrets: Type.Optional(Type.Boolean()),
     secretDefaultLifetimeDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
     secretMaxLifetimeDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    auditRetentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
   },
   { additionalProperties: false },
 );
@@ -80,6 +84,7 @@ export const TenantView = Type.Object({
     allowSecrets: Type.Boolean(),
     secretDefaultLifetimeDays: Type.Integer(),
     secretMaxLifetimeDays: Type.Integer(),
+    auditRetentionDays: Type.Integer(),
   }),
   createdAt: Type.String(),
   updatedAt: Type.String(),

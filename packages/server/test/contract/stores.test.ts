@@ -17,7 +17,7 @@ describeEachBackend('storage contract: directory', (conn) => {
       const custom = tenant({
         displayName: null,
         status: 'disabled',
-        settings: { accessTokenTtlSeconds: 600, allowSecrets: false, secretDefaultLifetimeDays: 30, secretMaxLifetimeDays: 60 },
+        settings: { accessTokenTtlSeconds: 600, allowSecrets: false, secretDefaultLifetimeDays: 30, secretMaxLifetimeDays: 60, auditRetentionDays: 400 },
         createdAt: T0,
         updatedAt: T0 + 1,
       });
