@@ -1,6 +1,6 @@
 import type { AuditActor, RequestSource } from '../audit/model.js';
 import { apiErrors } from '../errors.js';
-import { INSTALL_ADMIN_ROLE, TENANT_ADMIN_ROLE, TENANT_READER_ROLE } from '../resources/model.js';
+import { AUDIT_READER_ROLE, INSTALL_ADMIN_ROLE, TENANT_ADMIN_ROLE, TENANT_READER_ROLE } from '../resources/model.js';
 import type { Tenant } from '../tenants/model.js';
 
 /** Who is calling the admin API: established from a verified Signet access token. */
@@ -31,6 +31,17 @@ export function assertTenantAccess(caller: AdminCaller, tenant: Tenant, access: 
   if (caller.roles.has(TENANT_ADMIN_ROLE)) return;
   if (access === 'read' && caller.roles.has(TENANT_READER_ROLE)) return;
   throw apiErrors.forbidden(`this operation needs the ${access === 'read' ? `${TENANT_READER_ROLE} or ` : ''}${TENANT_ADMIN_ROLE} role`);
+}
+
+/**
+ * Reading a tenant's audit trail needs `audit.reader` or `tenant.admin` in that tenant (install
+ * admins always). `tenant.reader` is not enough: the trail shows who did what, from where.
+ */
+export function assertAuditAccess(caller: AdminCaller, tenant: Tenant): void {
+  if (caller.installAdmin) return;
+  if (caller.tenantId !== tenant.id) throw apiErrors.forbidden(`the token's tenant cannot read the audit trail of tenant "${tenant.name}"`);
+  if (caller.roles.has(AUDIT_READER_ROLE) || caller.roles.has(TENANT_ADMIN_ROLE)) return;
+  throw apiErrors.forbidden(`reading the audit trail needs the ${AUDIT_READER_ROLE} or ${TENANT_ADMIN_ROLE} role`);
 }
 
 export function assertInstallAdmin(caller: AdminCaller): void {

@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { registerAuditRoutes } from '../audit/routes.js';
 import type { Deps } from '../context.js';
 import { registerCredentialRoutes } from '../credentials/routes.js';
 import { registerGrantRoutes } from '../grants/routes.js';
@@ -36,4 +37,5 @@ export async function registerAdmin(app: FastifyInstance, deps: Deps, services: 
   registerResourceRoutes(app, services);
   registerGrantRoutes(app, services);
   registerSigningKeyRoutes(app, services);
+  registerAuditRoutes(app, deps, services);
 }

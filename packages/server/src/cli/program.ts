@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerAudit } from './audit.js';
 import { contextFactory } from './context.js';
 import { registerCredential } from './credential.js';
 import { registerGrant } from './grant.js';
@@ -45,5 +46,6 @@ export function buildProgram(io: Io): Command {
   registerGrant(program, contextOf);
   registerKeys(program, contextOf);
   registerToken(program, contextOf);
+  registerAudit(program, contextOf, io);
   return program;
 }

@@ -30,6 +30,8 @@ export const TENANT_ADMIN_ROLE = 'tenant.admin';
 export const TENANT_READER_ROLE = 'tenant.reader';
 /** Manage every tenant of the install; offered only by the default tenant's admin resource. */
 export const INSTALL_ADMIN_ROLE = 'install.admin';
+/** Read (list, stream, export) the audit trail of the tenant the token was issued by. */
+export const AUDIT_READER_ROLE = 'audit.reader';
 
 const PermissionName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' });
 const PermissionSchema = Type.Object(

@@ -7,6 +7,7 @@ import type { Page, PageRequest } from '../db/page.js';
 import { apiErrors } from '../errors.js';
 import {
   ADMIN_RESOURCE,
+  AUDIT_READER_ROLE,
   INSTALL_ADMIN_ROLE,
   TENANT_ADMIN_ROLE,
   TENANT_READER_ROLE,
@@ -151,6 +152,7 @@ export class TenantService {
     const roles = [
       { name: TENANT_ADMIN_ROLE, description: `Manage everything in tenant ${tenant.name}` },
       { name: TENANT_READER_ROLE, description: `Read everything in tenant ${tenant.name}` },
+      { name: AUDIT_READER_ROLE, description: `Read the audit trail of tenant ${tenant.name}` },
     ];
     if (tenant.name === HOME_TENANT) roles.push({ name: INSTALL_ADMIN_ROLE, description: 'Manage every tenant of this Signet install' });
     return {

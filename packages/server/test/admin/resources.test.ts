@@ -127,7 +127,7 @@ describe('admin API: resources', () => {
     expectError(await a.call('DELETE', `${path}/urn%3Asignet%3Aadmin`), 409, 'conflict');
     expectError(await a.call('DELETE', '/tenants/default/resources/urn%3Asignet%3Aadmin'), 409, 'conflict');
     const admin = expectStatus(await a.call<ResourceView>('GET', `${path}/urn%3Asignet%3Aadmin`), 200);
-    assert.deepEqual(admin.roles.map((x) => x.name).sort(), ['tenant.admin', 'tenant.reader']);
+    assert.deepEqual(admin.roles.map((x) => x.name).sort(), ['audit.reader', 'tenant.admin', 'tenant.reader']);
   });
 
   it('removing a role that is still granted is 409 conflict; once the grant is gone it succeeds', async () => {

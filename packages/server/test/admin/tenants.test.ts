@@ -16,7 +16,7 @@ describe('admin API: tenants', () => {
     assert.equal(tenant.displayName, 'Acme');
     assert.equal(tenant.status, 'active');
     assert.equal(tenant.issuer, `${a.s.url}/${name}`);
-    assert.deepEqual(tenant.settings, { accessTokenTtlSeconds: null, allowSecrets: true, secretDefaultLifetimeDays: 90, secretMaxLifetimeDays: 365 });
+    assert.deepEqual(tenant.settings, { accessTokenTtlSeconds: null, allowSecrets: true, secretDefaultLifetimeDays: 90, secretMaxLifetimeDays: 365, auditRetentionDays: 90 });
     await expectAudit(a, tenant.id, 'tenant.created', tenant.id);
   });
 
@@ -24,7 +24,7 @@ describe('admin API: tenants', () => {
     const tenant = await createTenant(a);
     const admin = expectStatus(await a.call<{ roles: { name: string }[]; builtin: boolean }>('GET', `/tenants/${tenant.name}/resources/urn%3Asignet%3Aadmin`), 200);
     assert.equal(admin.builtin, true);
-    assert.deepEqual(admin.roles.map((r) => r.name).sort(), ['tenant.admin', 'tenant.reader']);
+    assert.deepEqual(admin.roles.map((r) => r.name).sort(), ['audit.reader', 'tenant.admin', 'tenant.reader']);
     const keys = expectStatus(await a.call<{ items: { status: string }[] }>('GET', `/tenants/${tenant.name}/keys`), 200);
     assert.deepEqual(keys.items.map((k) => k.status).sort(), ['active', 'next']);
   });
@@ -74,7 +74,7 @@ describe('admin API: tenants', () => {
     const tenant = await createTenant(a);
     const updated = expectStatus(await a.call<TenantView>('PATCH', `/tenants/${tenant.name}`, { displayName: null, settings: { allowSecrets: false, secretMaxLifetimeDays: 30, secretDefaultLifetimeDays: 7 } }), 200);
     assert.equal(updated.displayName, null);
-    assert.deepEqual(updated.settings, { accessTokenTtlSeconds: null, allowSecrets: false, secretDefaultLifetimeDays: 7, secretMaxLifetimeDays: 30 });
+    assert.deepEqual(updated.settings, { accessTokenTtlSeconds: null, allowSecrets: false, secretDefaultLifetimeDays: 7, secretMaxLifetimeDays: 30, auditRetentionDays: 90 });
     await expectAudit(a, tenant.id, 'tenant.updated', tenant.id);
     expectError(await a.call('PATCH', `/tenants/${tenant.name}`, { name: 'renamed' }), 400, 'invalid_request');
     expectError(await a.call('PATCH', '/tenants/no-such-tenant', { displayName: 'x' }), 404, 'not_found');

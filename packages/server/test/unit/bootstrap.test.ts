@@ -47,7 +47,7 @@ describe('first start bootstrap', () => {
       const tenant = await signet.services.tenants.resolve('default');
       const admin = await signet.services.resources.resolve(tenant, 'urn:signet:admin');
       assert.equal(admin.builtin, true);
-      assert.deepEqual(admin.roles.map((r) => r.name).sort(), ['install.admin', 'tenant.admin', 'tenant.reader']);
+      assert.deepEqual(admin.roles.map((r) => r.name).sort(), ['audit.reader', 'install.admin', 'tenant.admin', 'tenant.reader']);
       const grants = await grantStore.roles(signet.deps.db, tenant.id, creds.client_id, admin.id);
       assert.deepEqual(grants, ['install.admin', 'tenant.admin']);
     } finally {
