@@ -8,6 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { recordHash } from '../../src/audit/chain.js';
 import { auditStore } from '../../src/audit/store.js';
 import { connect } from '../../src/db/connect.js';
+import { run } from '../../src/cli/index.js';
+import type { Io } from '../../src/cli/output.js';
 import { backends } from '../contract/backends.js';
 import { freePort } from '../helpers/server.js';
 
@@ -133,6 +135,15 @@ for (const backend of backends()) {
       } finally {
         await conn.close();
       }
+
+      // And the operator's check agrees: `signet audit verify` on the same store exits 0.
+      const out: string[] = [];
+      const io: Io = { stdout: (t) => void out.push(t), stderr: (t) => void out.push(t), env, cwd: process.cwd() };
+      const code = await run(['audit', 'verify', '--json'], io);
+      const report = JSON.parse(out.join('')) as { ok: boolean; findings: { kind: string }[] };
+      assert.equal(code, 0, out.join(''));
+      assert.equal(report.ok, true);
+      assert.deepEqual(report.findings.filter((f) => f.kind !== 'unsealed'), []);
     });
   });
 }
