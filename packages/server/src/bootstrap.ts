@@ -35,6 +35,7 @@ export interface AdminCredentialsFile {
  */
 export async function bootstrap(deps: Deps, services: Services): Promise<{ credentialsFile: string } | undefined> {
   const { tenant } = await services.tenants.ensureHome();
+  await services.tenants.reconcileBuiltinRoles();
   const adminResource = await resourceStore.byIdentifier(deps.db, tenant.id, ADMIN_RESOURCE);
   if (!adminResource) throw new Error(`the ${tenant.name} tenant has no ${ADMIN_RESOURCE} resource`);
   const existing = await grantStore.list(deps.db, tenant.id, { resourceId: adminResource.id }, { limit: 500 });

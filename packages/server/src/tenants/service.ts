@@ -169,6 +169,32 @@ export class TenantService {
     };
   }
 
+  /**
+   * Brings every tenant's built-in admin resource up to this version's role list (a release that
+   * adds a built-in role reaches existing tenants too). Roles are only added, never removed.
+   */
+  async reconcileBuiltinRoles(): Promise<number> {
+    let updated = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await tenantStore.list(this.deps.db, { limit: 200, cursor });
+      for (const tenant of page.items) {
+        const current = await resourceStore.byIdentifier(this.deps.db, tenant.id, ADMIN_RESOURCE);
+        if (!current) continue;
+        const missing = this.adminResource(tenant, 0).roles.filter((r) => !current.roles.some((c) => c.name === r.name));
+        if (missing.length === 0) continue;
+        const after: Resource = { ...current, roles: [...current.roles, ...missing], updatedAt: this.deps.clock() };
+        await changeDirectory(this.deps, tenant.id, async (trx) => {
+          await resourceStore.update(trx, after);
+          await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'resource.updated', actor: SYSTEM_ACTOR, target: { type: 'resource', id: current.id }, before: current, after }]);
+        });
+        updated += 1;
+      }
+      cursor = page.nextCursor ? page.items.at(-1)?.id : undefined;
+    } while (cursor);
+    return updated;
+  }
+
   /** For the bootstrap: the home tenant, created with a system actor when the store is empty. */
   async ensureHome(): Promise<{ tenant: Tenant; created: boolean }> {
     const existing = await tenantStore.byName(this.deps.db, HOME_TENANT);

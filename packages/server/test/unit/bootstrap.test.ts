@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createSignet } from '../../src/main.js';
 import { grantStore } from '../../src/grants/store.js';
+import { auditStore } from '../../src/audit/store.js';
 
 function capture() {
   const lines: string[] = [];
@@ -52,6 +53,23 @@ describe('first start bootstrap', () => {
       assert.deepEqual(grants, ['install.admin', 'tenant.admin']);
     } finally {
       await signet.close();
+    }
+  });
+
+  it('a start adds built-in admin roles that a tenant created by an older version lacks (audited)', async () => {
+    const first = await createSignet(config, { log: pino({ level: 'silent' }) });
+    const tenant = await first.services.tenants.resolve('default');
+    const admin = await first.services.resources.resolve(tenant, 'urn:signet:admin');
+    await first.deps.db.updateTable('resources').set({ roles: JSON.stringify(admin.roles.filter((r) => r.name !== 'audit.reader')) }).where('id', '=', admin.id).execute();
+    await first.close();
+    const second = await createSignet(config, { log: pino({ level: 'silent' }) });
+    try {
+      const after = await second.services.resources.resolve(tenant, 'urn:signet:admin');
+      assert.deepEqual(after.roles.map((r) => r.name).sort(), admin.roles.map((r) => r.name).sort());
+      const events = await auditStore.list(second.deps.db, tenant.id, 10);
+      assert.ok(events.some((e) => e.type === 'resource.updated' && e.targetId === admin.id && e.actorId === null));
+    } finally {
+      await second.close();
     }
   });
 
