@@ -26,7 +26,11 @@ export interface AuditFilter {
   until?: number | undefined;
 }
 
-/** Filters that are one indexed column `(tenant_id, <column>, id)`, most selective first. */
+/**
+ * Equality filters, most selective first. Actor, subject and client are answered through
+ * `audit_event_principals` (it lists every principal an event names) and then checked on their
+ * column; the others have an index `(tenant_id, <column>, id)` of their own.
+ */
 const COLUMNS = [
   ['actor', 'actor_id'],
   ['subject', 'subject_id'],
@@ -36,6 +40,7 @@ const COLUMNS = [
   ['type', 'type'],
   ['outcome', 'outcome'],
 ] as const;
+const PRINCIPAL_FILTERS = ['actor', 'subject', 'client'] as const;
 type Column = (typeof COLUMNS)[number][1];
 
 /**
@@ -108,7 +113,10 @@ function planOf(tenantId: string, filter: AuditFilter): Plan {
       equal.push({ column, value });
     }
   }
-  return { tenantId, principal: filter.principal, equal, typePrefix, prefixDrives, since: filter.since, until: filter.until };
+  // A principal filter (or else an actor, subject or client filter) drives through audit_event_principals.
+  const principal = filter.principal ?? PRINCIPAL_FILTERS.map((name) => filter[name]).find((v) => v !== undefined);
+  if (principal !== undefined) prefixDrives = false;
+  return { tenantId, principal, equal, typePrefix, prefixDrives, since: filter.since, until: filter.until };
 }
 
 /**
