@@ -40,6 +40,11 @@ export interface Config {
   auditSealSeconds: number;
   /** SIGNET_AUDIT_SEAL_EVENTS — seal after this many new events even sooner (default 10000). */
   auditSealEvents: number;
+  /**
+   * SIGNET_AUDIT_WRITES — `on` (default). `off-for-benchmarks` drops token events instead of writing
+   * them, only so benchmarks can measure what the audit costs; never use it anywhere else.
+   */
+  auditWrites: 'on' | 'off-for-benchmarks';
   /** SIGNET_CACHE_STALENESS_MS — bound on how stale a node's view of another node's changes may be (default 1000). */
   cacheStalenessMs: number;
 }
@@ -138,7 +143,12 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     throw new ConfigError(`SIGNET_LOG_LEVEL must be a pino level, got "${logLevel}"`);
   }
 
+  const auditWrites = (env.SIGNET_AUDIT_WRITES || 'on') as Config['auditWrites'];
+  if (auditWrites !== 'on' && auditWrites !== 'off-for-benchmarks') throw new ConfigError('SIGNET_AUDIT_WRITES must be on (or off-for-benchmarks)');
+  if (auditWrites !== 'on') warn('SIGNET_AUDIT_WRITES=off-for-benchmarks: token decisions are NOT audited. This setting exists only to measure the cost of the audit trail.');
+
   return {
+    auditWrites,
     port,
     host,
     dataDir,

@@ -14,6 +14,8 @@ export interface AuditTrailOptions {
   log: Logger;
   clock: () => number;
   envelope: Envelope;
+  /** Benchmarks only: drop group-committed events. */
+  discard?: boolean;
   /** Seal at least this often when there are new events. */
   sealIntervalMs: number;
   /** Seal as soon as this many events were group-committed since the last seal. */
@@ -32,7 +34,7 @@ export interface AuditTrail {
 export async function startAuditTrail(opts: AuditTrailOptions): Promise<AuditTrail> {
   const writerId = newId();
   const key = await loadAuditKey(opts.db, opts.envelope, opts.clock());
-  const writer = new AuditWriter({ db: opts.db, dbKind: opts.dbKind, sqlite: opts.sqlite, log: opts.log, clock: opts.clock, writerId });
+  const writer = new AuditWriter({ db: opts.db, dbKind: opts.dbKind, sqlite: opts.sqlite, discard: opts.discard, log: opts.log, clock: opts.clock, writerId });
   const sealer = new AuditSealer({ db: opts.db, log: opts.log, clock: opts.clock, writerId, key });
 
   let sealing: Promise<unknown> = Promise.resolve();

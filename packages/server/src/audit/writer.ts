@@ -17,6 +17,8 @@ export interface AuditWriterOptions {
   writerId: string;
   /** Most events committed in one transaction. */
   maxBatch?: number;
+  /** Benchmarks only (SIGNET_AUDIT_WRITES=off-for-benchmarks): group-committed events are dropped. */
+  discard?: boolean;
   /** The embedded database's handle: appends then use prepared statements (see SqliteAuditAppender). */
   sqlite?: BetterSqlite3.Database | undefined;
 }
@@ -67,6 +69,7 @@ export class AuditWriter {
 
   /** Resolves once the event is durable (group-committed with whatever else is waiting). */
   record(event: AuditEventInput): Promise<void> {
+    if (this.opts.discard) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.queue.push({ event, time: this.opts.clock(), resolve, reject });
       this.schedule();

@@ -20,6 +20,14 @@ describe('configuration', () => {
     assert.equal(config.accessTokenTtlSeconds, 600);
     assert.equal(config.keyRotationSeconds, 86400);
     assert.deepEqual(config.trustProxy, []);
+    assert.equal(config.auditWrites, 'on');
+  });
+
+  it('audit writes can only be turned off with the explicit benchmark value, and that warns', () => {
+    const warnings: string[] = [];
+    const config = loadConfig({ SIGNET_MASTER_KEY: KEY, SIGNET_DATA_DIR: tmpdir(), SIGNET_AUDIT_WRITES: 'off-for-benchmarks' }, { warn: (m) => warnings.push(m) });
+    assert.equal(config.auditWrites, 'off-for-benchmarks');
+    assert.match(warnings.join('\n'), /token decisions are NOT audited/);
   });
 
   it('a postgres:// URL selects PostgreSQL and then requires SIGNET_MASTER_KEY', () => {
@@ -52,6 +60,7 @@ describe('configuration', () => {
     ['SIGNET_SIGNING_ALG', 'HS256', /SIGNET_SIGNING_ALG must be one of ES256, EdDSA, RS256/],
     ['SIGNET_ACCESS_TOKEN_TTL', '7200', /SIGNET_ACCESS_TOKEN_TTL must be between 30 and 3600/],
     ['SIGNET_LOG_LEVEL', 'loud', /SIGNET_LOG_LEVEL must be a pino level/],
+    ['SIGNET_AUDIT_WRITES', 'off', /SIGNET_AUDIT_WRITES must be on \(or off-for-benchmarks\)/],
   ] as const) {
     it(`rejects ${name}=${value} with a clear message`, () => {
       assert.throws(() => loadConfig({ SIGNET_MASTER_KEY: KEY, SIGNET_DATA_DIR: tmpdir(), [name]: value }, quiet), (e: unknown) => e instanceof ConfigError && message.test(e.message));
