@@ -39,13 +39,15 @@ export async function createSignet(config: Config, options: CreateOptions = {}):
   let trail: AuditTrail;
   try {
     trail = await startAuditTrail({
-    db: connection.db,
-    dbKind: connection.kind,
-    log,
-    clock,
-    envelope,
-    sealIntervalMs: config.auditSealSeconds * 1000,
-    sealEveryEvents: config.auditSealEvents,
+      db: connection.db,
+      dbKind: connection.kind,
+      sqlite: connection.sqlite,
+      discard: config.auditWrites !== 'on',
+      log,
+      clock,
+      envelope,
+      sealIntervalMs: config.auditSealSeconds * 1000,
+      sealEveryEvents: config.auditSealEvents,
     });
   } catch (error) {
     await connection.close();

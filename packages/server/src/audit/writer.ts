@@ -132,7 +132,11 @@ export class AuditWriter {
   /** Appends events to their tenants' chains inside `trx`. */
   private async append(trx: Db, items: { event: AuditEventInput; time: number }[]): Promise<void> {
     const byTenant = new Map<string, { event: AuditEventInput; time: number }[]>();
-    for (const item of items) byTenant.set(item.event.tenantId, [...(byTenant.get(item.event.tenantId) ?? []), item]);
+    for (const item of items) {
+      const list = byTenant.get(item.event.tenantId);
+      if (list) list.push(item);
+      else byTenant.set(item.event.tenantId, [item]);
+    }
 
     const rows: AuditEventsTable[] = [];
     const principals: AuditEventPrincipalsTable[] = [];
