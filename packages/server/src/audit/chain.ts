@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditEventsTable } from '../db/schema.js';
+import type { AuditRecord } from './model.js';
 
 /** The previous hash of the first record of a chain. */
 export const GENESIS = '';
@@ -49,30 +50,7 @@ export function sha256(text: string): string {
  * The hash of an event as read back (from the database or an export): `data` is re-serialized,
  * which reproduces the stored text exactly because it was written by JSON.stringify.
  */
-export function recordHash(r: {
-  chainId: string;
-  seq: number;
-  prevHash: string;
-  id: string;
-  tenantId: string;
-  time: number;
-  type: string;
-  outcome: string;
-  actorId: string | null;
-  actorKind: string | null;
-  subjectId: string | null;
-  clientId: string | null;
-  credentialId: string | null;
-  credentialType: string | null;
-  resource: string | null;
-  jti: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  sourceIp: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  data: Record<string, unknown>;
-}): string {
+export function recordHash(r: Omit<AuditRecord, 'hash'>): string {
   return eventHash({
     chain_id: r.chainId,
     seq: r.seq,

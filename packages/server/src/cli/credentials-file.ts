@@ -1,18 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { AdminCredentialsFile } from '../bootstrap.js';
 import { CliError } from './errors.js';
 import { isObject, type Json } from './json.js';
 
 /** The admin client the server writes to `<data dir>/admin-credentials.json` on first start. */
-export interface AdminCredentials {
-  issuer: string;
-  token_endpoint: string;
-  client_id: string;
-  client_secret: string;
-  scope: string;
-  admin_api: string;
-  tenant: string;
-}
+export type AdminCredentials = Omit<AdminCredentialsFile, 'expires_at'>;
 
 export type Env = Record<string, string | undefined>;
 

@@ -89,22 +89,30 @@ export function backends(env: NodeJS.ProcessEnv = process.env): Backend[] {
 }
 
 /**
+ * Inside a backend's `describe`: declares why it does not run (a skipped test rather than a skipped
+ * suite, so the runner's summary counts it; a failing one in CI) and returns false; true otherwise.
+ */
+function runnable(backend: Backend): boolean {
+  if (backend.skip) {
+    it(`runs on ${backend.kind}`, { skip: backend.skip }, () => undefined);
+    return false;
+  }
+  if (backend.unavailable) {
+    const reason = backend.unavailable;
+    it('has a database to run on', () => assert.fail(reason));
+    return false;
+  }
+  return true;
+}
+
+/**
  * Declares `body` once per backend, as `<title> [<kind>]`, with a fresh database opened before
  * and deleted after. `conn()` is the open connection inside tests and hooks.
  */
 export function describeEachBackend(title: string, body: (conn: () => Connection) => void): void {
   for (const backend of backends()) {
     describe(`${title} [${backend.kind}]`, () => {
-      // A skipped test (rather than a skipped suite) so the runner's summary counts it.
-      if (backend.skip) {
-        it(`runs on ${backend.kind}`, { skip: backend.skip }, () => undefined);
-        return;
-      }
-      if (backend.unavailable) {
-        const reason = backend.unavailable;
-        it('has a database to run on', () => assert.fail(reason));
-        return;
-      }
+      if (!runnable(backend)) return;
       let open: Connection | undefined;
       before(async () => {
         open = await backend.open();
@@ -127,15 +135,7 @@ export function describeEachBackend(title: string, body: (conn: () => Connection
 export function describeEachServerBackend(title: string, body: (server: () => TestServer) => void): void {
   for (const backend of backends()) {
     describe(`${title} [${backend.kind}]`, () => {
-      if (backend.skip) {
-        it(`runs on ${backend.kind}`, { skip: backend.skip }, () => undefined);
-        return;
-      }
-      if (backend.unavailable) {
-        const reason = backend.unavailable;
-        it('has a database to run on', () => assert.fail(reason));
-        return;
-      }
+      if (!runnable(backend)) return;
       let server: TestServer | undefined;
       let drop: (() => Promise<void>) | undefined;
       before(async () => {
