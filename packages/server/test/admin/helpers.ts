@@ -41,7 +41,11 @@ export interface Admin {
 }
 
 export async function startAdmin(env: Record<string, string> = {}): Promise<Admin> {
-  const s = await startTestServer(env);
+  return adminOf(await startTestServer(env));
+}
+
+/** The admin helpers' view of a running test server (e.g. one from `describeEachServerBackend`). */
+export async function adminOf(s: TestServer): Promise<Admin> {
   const admin: Admin = {
     s,
     token: await s.adminToken(),

@@ -9,6 +9,7 @@ import { type OcsfEvent, ocsfClassOf } from '../../src/audit/ocsf.js';
 import { newId } from '../../src/crypto/ids.js';
 import {
   addSecret,
+  adminOf,
   adminClient,
   auditEvents,
   createPrincipal,
@@ -23,13 +24,8 @@ import {
   type TenantView,
 } from '../admin/helpers.js';
 import { describeEachServerBackend } from '../contract/backends.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
 
-/** The admin helpers' view of a server from `describeEachServerBackend`. */
-async function adminOf(s: TestServer): Promise<Admin> {
-  const token = await s.adminToken();
-  return { s, token, call: async (method, path, body, bearer) => s.api(method, path, body, bearer === undefined ? token : bearer), close: () => s.close() };
-}
 
 describeEachServerBackend('audit API: export', (server) => {
   let a: Admin;

@@ -6,6 +6,7 @@ import type { AuditEventView } from '../../src/audit/routes.js';
 import { newId } from '../../src/crypto/ids.js';
 import {
   addSecret,
+  adminOf,
   adminClient,
   auditEvents,
   createPrincipal,
@@ -21,13 +22,7 @@ import {
   type TenantView,
 } from '../admin/helpers.js';
 import { describeEachServerBackend } from '../contract/backends.js';
-import type { TestServer } from '../helpers/server.js';
 
-/** The admin helpers' view of a server from `describeEachServerBackend`. */
-async function adminOf(s: TestServer): Promise<Admin> {
-  const token = await s.adminToken();
-  return { s, token, call: async (method, path, body, bearer) => s.api(method, path, body, bearer === undefined ? token : bearer), close: () => s.close() };
-}
 
 /** Every principal the "principal anywhere" filter must find an event by. */
 function named(e: AuditRecord): string[] {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditEventView } from '../../src/audit/routes.js';
 import {
   addSecret,
+  adminOf,
   adminClient,
   auditEvents,
   createPrincipal,
@@ -17,13 +18,8 @@ import {
   type TenantView,
 } from '../admin/helpers.js';
 import { describeEachServerBackend } from '../contract/backends.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
 
-/** The admin helpers' view of a server from `describeEachServerBackend`. */
-async function adminOf(s: TestServer): Promise<Admin> {
-  const token = await s.adminToken();
-  return { s, token, call: async (method, path, body, bearer) => s.api(method, path, body, bearer === undefined ? token : bearer), close: () => s.close() };
-}
 
 interface Message {
   id: string;
