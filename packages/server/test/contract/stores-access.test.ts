@@ -7,6 +7,7 @@ import { isId } from '../../src/crypto/ids.js';
 import { isUniqueViolation } from '../../src/db/connect.js';
 import { grantStore } from '../../src/grants/store.js';
 import { principalStore } from '../../src/principals/store.js';
+import { rememberJti } from '../../src/oauth/replay.js';
 import { resourceStore } from '../../src/resources/store.js';
 import { signingKeyStore } from '../../src/signing-keys/store.js';
 import { describeEachBackend } from './backends.js';
@@ -180,6 +181,27 @@ describeEachBackend('storage contract: access', (conn) => {
       await db.insertInto('used_jtis').values({ ...row, client_id: 'client-2' }).execute();
       const rows = await db.selectFrom('used_jtis').selectAll().where('tenant_id', '=', t1).orderBy('client_id').execute();
       assert.deepEqual(rows, [row, { ...row, client_id: 'client-2' }]);
+    });
+
+    it('rememberJti: concurrent uses of one jti share a statement and exactly the first wins', async () => {
+      const { db } = conn();
+      const [t1, t2] = [await newTenant(db), await newTenant(db)];
+      const before = await rememberJti(db, t1, 'client-1', 'seen', T0);
+      const results = await Promise.all([
+        rememberJti(db, t1, 'client-1', 'seen', T0),
+        rememberJti(db, t1, 'client-1', 'fresh', T0),
+        rememberJti(db, t1, 'client-1', 'fresh', T0),
+        rememberJti(db, t1, 'client-2', 'fresh', T0),
+        rememberJti(db, t2, 'client-1', 'fresh', T0),
+      ]);
+      assert.equal(before, true);
+      assert.deepEqual(results, [false, true, false, true, true]);
+      const rows = await db.selectFrom('used_jtis').select(['client_id', 'jti']).where('tenant_id', '=', t1).orderBy('client_id').orderBy('jti').execute();
+      assert.deepEqual(rows, [
+        { client_id: 'client-1', jti: 'fresh' },
+        { client_id: 'client-1', jti: 'seen' },
+        { client_id: 'client-2', jti: 'fresh' },
+      ]);
     });
   });
 

@@ -48,7 +48,7 @@ export async function authenticateWithAssertion(ctx: ClientAuthContext, params: 
   for (const { credential, jwk } of candidates) {
     let payload;
     try {
-      const key = await importJWK(jwk, alg);
+      const key = await importedKey(jwk, alg);
       ({ payload } = await jwtVerify(assertion, key, {
         algorithms: [alg],
         issuer: principal.id,
@@ -80,6 +80,30 @@ export async function authenticateWithAssertion(ctx: ClientAuthContext, params: 
     return { principal, credential, method: 'private_key_jwt' };
   }
   throw oauthErrors.invalidClient('client_assertion signature does not match any registered key');
+}
+
+type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
+
+/**
+ * Imported keys, per registered JWK object and algorithm. The JWK objects come from the directory
+ * cache, so an entry lives exactly as long as the cached credential it belongs to.
+ */
+const importedKeys = new WeakMap<JWK, Map<string, Promise<VerifyKey>>>();
+
+function importedKey(jwk: JWK, alg: string): Promise<VerifyKey> {
+  let byAlg = importedKeys.get(jwk);
+  if (!byAlg) {
+    byAlg = new Map();
+    importedKeys.set(jwk, byAlg);
+  }
+  let key = byAlg.get(alg);
+  if (!key) {
+    key = importJWK(jwk, alg);
+    // A key that fails to import is not remembered: the error surfaces on every attempt.
+    key.catch(() => byAlg.delete(alg));
+    byAlg.set(alg, key);
+  }
+  return key;
 }
 
 /**
