@@ -11,7 +11,8 @@ const { AuditWriter } = await import(dist('audit/writer.js'));
 const { newId } = await import(dist('crypto/ids.js'));
 const { pino } = await import('pino');
 
-const conn = await connect({ kind: 'sqlite', file: dataFile });
+// As the server opens it: WAL checkpoints on a thread of their own.
+const conn = await connect({ kind: 'sqlite', file: dataFile }, { backgroundCheckpoints: { onError: (m) => process.stderr.write(`checkpoint failed: ${m}\n`) } });
 const writer = new AuditWriter({ db: conn.db, dbKind: 'sqlite', sqlite: conn.sqlite, log: pino({ level: 'silent' }), clock: Date.now, writerId: newId() });
 const tenants = [newId(), newId()];
 const clients = Array.from({ length: 50 }, () => newId());

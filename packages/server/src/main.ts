@@ -34,7 +34,9 @@ export interface CreateOptions {
 export async function createSignet(config: Config, options: CreateOptions = {}): Promise<Signet> {
   const log = options.log ?? createLogger(config.logLevel);
   const clock = options.clock ?? Date.now;
-  const connection = await connect(config.database);
+  const connection = await connect(config.database, {
+    backgroundCheckpoints: { onError: (message) => log.warn({ err: message }, 'SQLite WAL checkpoint failed; retrying') },
+  });
   const envelope = new Envelope(config.masterKey);
   let trail: AuditTrail;
   try {

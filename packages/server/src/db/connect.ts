@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { migrate } from './migrations.js';
+import { type SqliteCheckpointer, startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -18,16 +19,30 @@ export interface Connection {
    * (audit appends). Statements on it run inside Kysely's transaction when called from one.
    */
   sqlite?: BetterSqlite3.Database;
+  /** The embedded database's checkpointing thread, when it has one. */
+  checkpointer?: SqliteCheckpointer;
   close(): Promise<void>;
 }
+
+export interface ConnectOptions {
+  /**
+   * SQLite: checkpoint the WAL on a thread of its own instead of in the commit that crosses the
+   * threshold (the server does; one-shot commands need not).
+   */
+  backgroundCheckpoints?: { intervalMs?: number; onError: (message: string) => void };
+}
+
+/** WAL pages after which a commit checkpoints by itself, should the checkpointing thread fall behind (≈ 256 MB). */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 65_536;
 
 // PostgreSQL returns int8 as strings; every bigint here is an epoch-ms timestamp, well within 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 /** Opens the configured database and brings its schema up to date. */
-export async function connect(database: Config['database']): Promise<Connection> {
+export async function connect(database: Config['database'], opts: ConnectOptions = {}): Promise<Connection> {
   let db: Db;
   let sqliteHandle: BetterSqlite3.Database | undefined;
+  let checkpointer: SqliteCheckpointer | undefined;
   if (database.kind === 'sqlite') {
     if (database.file !== ':memory:') mkdirSync(dirname(database.file), { recursive: true, mode: 0o700 });
     const sqlite = new BetterSqlite3(database.file);
@@ -42,6 +57,11 @@ export async function connect(database: Config['database']): Promise<Connection>
     sqlite.pragma('busy_timeout = 5000');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     sqliteHandle = sqlite;
+    if (opts.backgroundCheckpoints && database.file !== ':memory:') {
+      sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+      // Once checkpointed, the WAL is reused from its start; this caps the file it leaves behind.
+      sqlite.pragma('journal_size_limit = 67108864');
+    }
   } else {
     const pool = new pg.Pool({ connectionString: database.url, max: 10 });
     // An idle client's error (e.g. the server restarting) must not crash the process.
@@ -49,7 +69,20 @@ export async function connect(database: Config['database']): Promise<Connection>
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   await migrate(db as Kysely<unknown>);
-  return { db, kind: database.kind, ...(sqliteHandle ? { sqlite: sqliteHandle } : {}), close: () => db.destroy() };
+  if (sqliteHandle && opts.backgroundCheckpoints && database.kind === 'sqlite' && database.file !== ':memory:') {
+    const { intervalMs = 250, onError } = opts.backgroundCheckpoints;
+    checkpointer = startSqliteCheckpointer(database.file, { intervalMs, onError });
+  }
+  return {
+    db,
+    kind: database.kind,
+    ...(sqliteHandle ? { sqlite: sqliteHandle } : {}),
+    ...(checkpointer ? { checkpointer } : {}),
+    close: async () => {
+      await checkpointer?.close();
+      await db.destroy();
+    },
+  };
 }
 
 /** True when `error` is a unique-constraint violation on either backend. */

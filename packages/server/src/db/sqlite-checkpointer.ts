@@ -1,0 +1,73 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+export interface CheckpointResult {
+  /** Frames in the WAL when the checkpoint ran. */
+  log: number;
+  /** Frames copied back into the database file (so far, in total). */
+  checkpointed: number;
+}
+
+export interface SqliteCheckpointer {
+  /** Called after each checkpoint (tests, metrics). */
+  onCheckpoint(listener: (result: CheckpointResult) => void): void;
+  /** Runs a last checkpoint and stops the thread. */
+  close(): Promise<void>;
+}
+
+/**
+ * The checkpointing thread's code. A PASSIVE checkpoint copies committed WAL frames into the
+ * database file and fsyncs it without blocking the writer; a failing checkpoint is retried at the
+ * next tick (the WAL only grows meanwhile, and the writer's own fallback bounds it).
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('busy_timeout = 1000');
+const run = () => {
+  try {
+    const [row] = db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ log: row.log, checkpointed: row.checkpointed });
+  } catch (error) {
+    parentPort.postMessage({ error: String(error && error.message || error) });
+  }
+};
+const timer = setInterval(run, workerData.intervalMs);
+parentPort.on('message', (message) => {
+  if (message !== 'close') return;
+  clearInterval(timer);
+  run();
+  db.close();
+  parentPort.close();
+});
+`;
+
+/**
+ * Moves SQLite's WAL checkpoints off the event loop. With automatic checkpoints, the commit that
+ * crosses the threshold copies the WAL into the database file and waits for two fsyncs, stalling
+ * every request behind it; a thread with its own connection does that work instead, and the
+ * writer keeps a much larger automatic threshold only as a fallback should the thread fall behind.
+ */
+export function startSqliteCheckpointer(file: string, opts: { intervalMs: number; onError: (message: string) => void }): SqliteCheckpointer {
+  const module = createRequire(import.meta.url).resolve('better-sqlite3');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, module, intervalMs: opts.intervalMs } });
+  // The thread must not keep a finished process alive.
+  worker.unref();
+  const listeners: ((result: CheckpointResult) => void)[] = [];
+  worker.on('message', (message: CheckpointResult | { error: string }) => {
+    if ('error' in message) opts.onError(message.error);
+    else for (const listener of listeners) listener(message);
+  });
+  worker.on('error', (error) => opts.onError(error.message));
+  return {
+    onCheckpoint: (listener) => listeners.push(listener),
+    close: () =>
+      new Promise<void>((resolve) => {
+        worker.once('exit', () => resolve());
+        // Held open until the last checkpoint is done.
+        worker.ref();
+        worker.postMessage('close');
+      }),
+  };
+}
