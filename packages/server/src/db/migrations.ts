@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { peopleSignIn } from './migrations/0003_people_signin.js';
 
 /** One set of migrations for every dialect: only portable types (text, bigint, integer). */
 const migrations: Record<string, Migration> = {
@@ -192,6 +193,7 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_people_signin': peopleSignIn,
 };
 
 class StaticProvider implements MigrationProvider {
