@@ -1,6 +1,8 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { registerAuditRoutes } from '../audit/routes.js';
+import { registerOAuthClientRoutes } from '../clients/routes.js';
+import { registerConsentRoutes } from '../consents/routes.js';
 import type { Deps } from '../context.js';
 import { registerCredentialRoutes } from '../credentials/routes.js';
 import { registerGrantRoutes } from '../grants/routes.js';
@@ -38,4 +40,6 @@ export async function registerAdmin(app: FastifyInstance, deps: Deps, services: 
   registerGrantRoutes(app, services);
   registerSigningKeyRoutes(app, services);
   registerAuditRoutes(app, deps, services);
+  registerOAuthClientRoutes(app, services);
+  registerConsentRoutes(app, services);
 }

@@ -152,6 +152,79 @@ export interface AuditKeysTable {
   created_at: number;
 }
 
+export interface OAuthClientsTable {
+  tenant_id: string;
+  principal_id: string;
+  client_type: string;
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  required_scopes: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuthorizationRequestsTable {
+  id: string;
+  tenant_id: string;
+  client_id: string;
+  params: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface TokenFamiliesTable {
+  id: string;
+  tenant_id: string;
+  client_id: string;
+  user_id: string;
+  consent_ids: string;
+  resource: string | null;
+  scope: string;
+  auth_time: number;
+  amr: string;
+  acr: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+export interface AuthorizationCodesTable {
+  digest: string;
+  tenant_id: string;
+  client_id: string;
+  user_id: string;
+  grant: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  family_id: string | null;
+  access_token_jti: string | null;
+}
+
+export interface RefreshTokensTable {
+  digest: string;
+  tenant_id: string;
+  family_id: string;
+  created_at: number;
+  idle_expires_at: number;
+  used_at: number | null;
+}
+
+export interface ConsentsTable {
+  id: string;
+  tenant_id: string;
+  /** Null: an admin consented for every user of the tenant. */
+  user_id: string | null;
+  client_id: string;
+  resource: string;
+  scopes: string;
+  granted_by: string;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+
 export interface PeoplePasswordsTable {
   tenant_id: string;
   user_id: string;
@@ -241,6 +314,12 @@ export interface Database {
   audit_event_principals: AuditEventPrincipalsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_keys: AuditKeysTable;
+  oauth_clients: OAuthClientsTable;
+  authorization_requests: AuthorizationRequestsTable;
+  token_families: TokenFamiliesTable;
+  authorization_codes: AuthorizationCodesTable;
+  refresh_tokens: RefreshTokensTable;
+  consents: ConsentsTable;
   people_passwords: PeoplePasswordsTable;
   people_factors: PeopleFactorsTable;
   people_recovery_codes: PeopleRecoveryCodesTable;

@@ -21,6 +21,12 @@ export interface TenantSettings {
   sessionIdleSeconds: number;
   /** A sign-in session ends this long (seconds) after sign-in, however active. */
   sessionLifetimeSeconds: number;
+  /** Longest life of a refresh-token family from its authorization code, in seconds. */
+  refreshTokenLifetimeSeconds: number;
+  /** A refresh token not used for this long (seconds) expires, with its family. */
+  refreshTokenIdleSeconds: number;
+  /** Days a user's (or an admin's) consent lasts before it must be given again. */
+  consentLifetimeDays: number;
 }
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
@@ -32,6 +38,9 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   requireMfa: false,
   sessionIdleSeconds: 30 * 60,
   sessionLifetimeSeconds: 12 * 3600,
+  refreshTokenLifetimeSeconds: 30 * 86400,
+  refreshTokenIdleSeconds: 7 * 86400,
+  consentLifetimeDays: 90,
 };
 
 export interface Tenant {
@@ -61,6 +70,9 @@ export const TenantSettingsPatch = Type.Object(
     requireMfa: Type.Optional(Type.Boolean()),
     sessionIdleSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 30 * 86400 })),
     sessionLifetimeSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 90 * 86400 })),
+    refreshTokenLifetimeSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 365 * 86400 })),
+    refreshTokenIdleSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 365 * 86400 })),
+    consentLifetimeDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
   },
   { additionalProperties: false },
 );
@@ -100,6 +112,9 @@ export const TenantView = Type.Object({
     requireMfa: Type.Boolean(),
     sessionIdleSeconds: Type.Integer(),
     sessionLifetimeSeconds: Type.Integer(),
+    refreshTokenLifetimeSeconds: Type.Integer(),
+    refreshTokenIdleSeconds: Type.Integer(),
+    consentLifetimeDays: Type.Integer(),
   }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
