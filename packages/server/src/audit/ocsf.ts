@@ -68,11 +68,15 @@ type Activity = readonly [id: number, name: string];
 const OTHER: Activity = [99, 'Other'];
 
 const CLASSES = {
-  authentication: { uid: 3002, name: 'Authentication', activities: { issued: [3, 'Authentication Ticket'], refused: [3, 'Authentication Ticket'] } },
+  authentication: {
+    uid: 3002,
+    name: 'Authentication',
+    activities: { issued: [3, 'Authentication Ticket'], refused: [3, 'Authentication Ticket'], granted: [3, 'Authentication Ticket'], reused: [3, 'Authentication Ticket'] },
+  },
   accountChange: {
     uid: 3001,
     name: 'Account Change',
-    activities: { created: [1, 'Create'], enabled: [2, 'Enable'], disabled: [5, 'Disable'], deleted: [6, 'Delete'], added: [3, 'Password Change'], removed: [3, 'Password Change'] },
+    activities: { created: [1, 'Create'], enabled: [2, 'Enable'], disabled: [5, 'Disable'], deleted: [6, 'Delete'], added: [3, 'Password Change'], removed: [3, 'Password Change'], granted: [7, 'Attach Policy'], revoked: [8, 'Detach Policy'] },
   },
   entityManagement: {
     uid: 3004,
@@ -82,20 +86,32 @@ const CLASSES = {
 } as const satisfies Record<string, { uid: number; name: string; activities: Record<string, Activity> }>;
 type OcsfClass = (typeof CLASSES)[keyof typeof CLASSES];
 
+/**
+ * Token decisions, authorization codes (`authorization.granted|refused`) and reuse of a spent code
+ * or refresh token are Authentication events; a user's consent attaches a policy to (or detaches
+ * it from) their account (Account Change: Attach/Detach Policy).
+ */
+const AUTHENTICATION_RESOURCES = new Set(['token', 'authorization', 'authorization_code', 'refresh_token']);
+const ACCOUNT_RESOURCES = new Set(['principal', 'credential', 'consent']);
+
 /** The OCSF class and activity of a Signet event type (`<resource>.<verb>`). */
 export function ocsfClassOf(type: string): { cls: OcsfClass; activity: Activity } {
   const dot = type.indexOf('.');
   const resource = type.slice(0, dot);
   const verb = type.slice(dot + 1);
-  const cls = resource === 'token' ? CLASSES.authentication : resource === 'principal' || resource === 'credential' ? CLASSES.accountChange : CLASSES.entityManagement;
+  const cls = AUTHENTICATION_RESOURCES.has(resource) ? CLASSES.authentication : ACCOUNT_RESOURCES.has(resource) ? CLASSES.accountChange : CLASSES.entityManagement;
   const activities: Record<string, Activity> = cls.activities;
   return { cls, activity: activities[verb] ?? OTHER };
 }
 
-const SEVERITY = { 1: 'Informational', 2: 'Low', 3: 'Medium' } as const;
+const SEVERITY = { 1: 'Informational', 2: 'Low', 3: 'Medium', 4: 'High' } as const;
 
-/** Informational for what succeeded; a failed client authentication is Medium, other refusals Low. */
+/**
+ * Informational for what succeeded; a failed client authentication is Medium, other refusals Low;
+ * reuse of a spent code or refresh token (a sign of theft, RFC 9700 §4.14) is High.
+ */
 function severityOf(e: AuditRecord): keyof typeof SEVERITY {
+  if (e.type.endsWith('.reused')) return 4;
   if (e.outcome === 'success') return 1;
   return e.data.error === 'invalid_client' ? 3 : 2;
 }
@@ -167,7 +183,7 @@ export function toOcsf(e: AuditRecord): OcsfEvent {
     if (description) event.message = description;
   } else if (cls === CLASSES.accountChange) {
     const state = field(data, 'after') ?? field(data, 'before');
-    const account = e.targetType === 'principal' ? e.targetId : str(field(state, 'principalId'));
+    const account = e.targetType === 'principal' ? e.targetId : (str(field(state, 'principalId')) ?? str(field(state, 'userId')));
     event.user = account ? userOf(account, str(field(state, 'kind'))) : { type: 'Unknown', type_id: 0 };
   } else if (e.targetType && e.targetId) {
     event.entity = { uid: e.targetId, type: e.targetType };
