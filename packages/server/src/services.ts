@@ -1,4 +1,5 @@
 import { OAuthClientService } from './clients/service.js';
+import { createPeople, type People } from './people/service.js';
 import { ConsentService } from './consents/service.js';
 import type { Deps } from './context.js';
 import { CredentialService } from './credentials/service.js';
@@ -18,6 +19,7 @@ export interface Services {
   keys: SigningKeyService;
   oauthClients: OAuthClientService;
   consents: ConsentService;
+  people: People;
 }
 
 export function createServices(deps: Deps): Services {
@@ -33,5 +35,6 @@ export function createServices(deps: Deps): Services {
     keys: deps.keys,
     oauthClients: new OAuthClientService(deps, principals),
     consents: new ConsentService(deps, principals, resources),
+    people: createPeople(deps),
   };
 }

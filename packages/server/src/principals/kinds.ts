@@ -18,6 +18,8 @@ export interface KindRules {
   requiresSponsor: boolean;
   /** May be named as another principal's sponsor. */
   maySponsor: boolean;
+  /** A person who signs in through the browser (password, TOTP, passkey) and has a username and email. */
+  signsIn: boolean;
   /** May register redirect URIs and have users sign in to it (authorization code flow). */
   maySignInUsers: boolean;
   /** May sign in to clients and consent to them acting with delegated scopes. */
@@ -27,10 +29,10 @@ export interface KindRules {
 }
 
 export const KIND_RULES: Record<PrincipalKind, KindRules> = {
-  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, maySignInUsers: false, mayConsent: true, consentLabel: 'person' },
-  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'application' },
-  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: false, mayConsent: false, consentLabel: 'managed workload' },
-  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'AI agent' },
+  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, maySignInUsers: false, mayConsent: true, consentLabel: 'person', signsIn: true },
+  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'application', signsIn: false },
+  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: false, mayConsent: false, consentLabel: 'managed workload', signsIn: false },
+  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'AI agent', signsIn: false },
 };
 
 export function rulesFor(kind: PrincipalKind): KindRules {
