@@ -111,7 +111,7 @@ export function authorizeUrl(base: string, tenant: string, params: Record<string
 export function clientRedirect(res: BrowserResponse, redirectUri: string): URLSearchParams {
   assert.equal(res.status, 303, `expected a 303 to the client, got ${res.status} ${res.location ?? res.body.slice(0, 300)}`);
   assert.ok(res.location?.startsWith(`${redirectUri}?`), `redirect goes to ${res.location}`);
-  return new URL(res.location).searchParams;
+  return new URL(res.location ?? '').searchParams;
 }
 
 /** Extracts a hidden input's value from a rendered page. */
