@@ -106,3 +106,10 @@ export async function createUser(server: TestServer, tenant: string, username: s
 export async function passwordSignIn(client: FormClient, tenant: string, username: string, password: string, query = ''): Promise<Page> {
   return client.submit(`/${tenant}/login${query}`, `/${tenant}/login`, { username, password });
 }
+
+/** Audit events of `type` in `tenant`, oldest first, with their data parsed. */
+export async function auditOf(server: TestServer, tenant: string, type: string): Promise<{ outcome: string; actorId: string | null; targetId: string | null; sourceIp: string | null; data: Record<string, unknown> }[]> {
+  const t = await server.signet.services.tenants.resolve(tenant);
+  const rows = await server.signet.deps.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', t.id).where('type', '=', type).orderBy('id').execute();
+  return rows.map((r) => ({ outcome: r.outcome, actorId: r.actor_id, targetId: r.target_id, sourceIp: r.source_ip, data: JSON.parse(r.data) as Record<string, unknown> }));
+}
