@@ -54,7 +54,7 @@ async function createWorld(db: Db, tag: string): Promise<World> {
     accessTokenJti: null,
   };
   await codeStore.insert(db, code);
-  const request: PendingAuthorization = { id: `request-${tag}-${newId()}`, tenantId, clientId: client.id, redirectUri: 'http://127.0.0.1/cb', state: 's', nonce: null, codeChallenge: 'c'.repeat(43), scope: ['openid'], resource: null, prompt: ['login'], maxAge: 30, authAfter: 5, createdAt: T0, expiresAt: NOW + 600_000 };
+  const request: PendingAuthorization = { id: `request-${tag}-${newId()}`, tenantId, clientId: client.id, redirectUri: 'http://127.0.0.1/cb', state: 's', nonce: null, codeChallenge: 'c'.repeat(43), scope: ['openid'], resource: null, prompt: ['login'], maxAge: 30, authAfter: 5, requireMfa: true, createdAt: T0, expiresAt: NOW + 600_000 };
   await requestStore.insert(db, request);
   return { tenantId, user: user.id, client: client.id, consent, adminConsent, family, code, request };
 }

@@ -124,6 +124,18 @@ describe('authorization endpoint (RFC 9700)', () => {
     assert.ok(query.get('code'));
   });
 
+  it('acr_values=urn:signet:acr:mfa (or a tenant requiring MFA) sends a one-factor session back to sign in with a second factor', async () => {
+    const res = await browse(authorizeUrl(a.s.url, 'default', base({ acr_values: 'urn:signet:acr:mfa' })), { cookie });
+    assert.equal(res.status, 303);
+    const login = new URL(res.location ?? '');
+    assert.equal(login.pathname, '/default/login');
+    assert.equal(login.searchParams.get('mfa'), 'required');
+    const mfaCookie = await plantSession(a, 'default', userId, { amr: ['pwd', 'otp', 'mfa'], acr: 'urn:signet:acr:mfa' });
+    const { code, verifier } = await obtainCode(a, 'default', client, mfaCookie, { acr_values: 'urn:signet:acr:mfa' });
+    const { jwtPayload } = await import('../admin/helpers.js');
+    assert.equal(jwtPayload((await redeem(a.s.url, 'default', client, code, verifier)).body.id_token).acr, 'urn:signet:acr:mfa');
+  });
+
   it('codes are single-use; a second use is refused and revokes the refresh token the first use issued', async () => {
     const { code, verifier } = await obtainCode(a, 'default', client, cookie, { scope: 'openid offline_access' });
     const first = await redeem(a.s.url, 'default', client, code, verifier);

@@ -4,7 +4,7 @@ import { AuditUnavailable } from '../../audit/writer.js';
 import type { Deps } from '../../context.js';
 import { randomToken } from '../../crypto/ids.js';
 import { type OAuthError, oauthErrors, PageError, pageErrors } from '../../errors.js';
-import { currentSession, signInUrl, type SignInSession } from '../../people/session.js';
+import { ACR, currentSession, signInUrl, type SignInSession } from '../../people/session.js';
 import type { Services } from '../../services.js';
 import type { Tenant } from '../../tenants/model.js';
 import { codeStore } from '../tokens/code-store.js';
@@ -68,8 +68,12 @@ export async function refuse(ctx: FlowContext, pending: Pick<PendingAuthorizatio
   return redirectError(ctx.reply, pending.redirectUri, ctx.issuer, pending.state, error);
 }
 
-/** Whether the session satisfies the request's demands on authentication (prompt=login, max_age). */
-function freshEnough(deps: Deps, pending: PendingAuthorization, session: SignInSession): boolean {
+/** A second factor is needed: the client asked for it (acr_values) or the tenant requires it of everyone. */
+const mfaRequired = (tenant: Tenant, pending: PendingAuthorization): boolean => pending.requireMfa || tenant.settings.requireMfa;
+
+/** Whether the session satisfies the request's demands on authentication (prompt=login, max_age, MFA). */
+function freshEnough(deps: Deps, tenant: Tenant, pending: PendingAuthorization, session: SignInSession): boolean {
+  if (mfaRequired(tenant, pending) && session.acr !== ACR.mfa) return false;
   if (pending.authAfter !== null && session.authTime < pending.authAfter) return false;
   if (pending.maxAge !== null && Math.floor(deps.clock() / 1000) - session.authTime > pending.maxAge) return false;
   return true;
@@ -82,7 +86,7 @@ function freshEnough(deps: Deps, pending: PendingAuthorization, session: SignInS
 export async function proceed(ctx: FlowContext, pending: PendingAuthorization): Promise<FastifyReply> {
   const { deps, services, tenant } = ctx;
   const session = await currentSession(deps, ctx.request, tenant);
-  if (!session || !freshEnough(deps, pending, session)) {
+  if (!session || !freshEnough(deps, tenant, pending, session)) {
     if (pending.prompt.includes('none')) return refuse(ctx, pending, oauthErrors.loginRequired(), session?.userId ?? null);
     let forceLogin = pending.authAfter !== null;
     if (session && pending.authAfter === null) {
@@ -90,7 +94,9 @@ export async function proceed(ctx: FlowContext, pending: PendingAuthorization): 
       await requestStore.setAuthAfter(deps.db, tenant.id, pending.id, pending, Math.floor(deps.clock() / 1000));
       forceLogin = true;
     }
-    return ctx.reply.redirect(signInUrl(ctx.issuer, continuePath(tenant, pending.id), { forceLogin }), 303);
+    const requireMfa = mfaRequired(tenant, pending);
+    if (session && requireMfa && session.acr !== ACR.mfa) forceLogin = true;
+    return ctx.reply.redirect(signInUrl(ctx.issuer, continuePath(tenant, pending.id), { forceLogin, requireMfa }), 303);
   }
   const consents = await services.consents.live(tenant.id, session.userId, pending.clientId);
   const { covered, missing, consentIds } = coverage(pending.scope, pending.resource, consents);

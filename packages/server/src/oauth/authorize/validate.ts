@@ -11,6 +11,7 @@ import type { Services } from '../../services.js';
 import type { Tenant } from '../../tenants/model.js';
 import { loadClient } from '../client-auth/client.js';
 import { endpointsFor } from '../metadata.js';
+import { ACR } from '../../people/session.js';
 import { S256_CHALLENGE } from '../pkce.js';
 import type { PendingAuthorization } from '../tokens/request-store.js';
 import type { AuthorizationParams } from './params.js';
@@ -106,5 +107,7 @@ export async function validateRequest(deps: Deps, tenant: Tenant, p: Authorizati
     prompt: prompt as Prompt[],
     maxAge,
     authAfter: prompt.includes('login') ? Math.floor(deps.clock() / 1000) : null,
+    // acr_values is a voluntary request (OIDC Core §5.5.1.1); Signet honours the MFA class.
+    requireMfa: (v.acr_values ?? '').split(' ').includes(ACR.mfa),
   };
 }

@@ -18,6 +18,8 @@ export interface PendingAuthorization {
   maxAge: number | null;
   /** A fresh authentication is required (prompt=login or max_age exceeded): the session must be newer than this (epoch s). */
   authAfter: number | null;
+  /** OIDC Core §3.1.2.1 acr_values asked for the multi-factor class. */
+  requireMfa: boolean;
   createdAt: number;
   expiresAt: number;
 }
