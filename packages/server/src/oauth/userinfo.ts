@@ -4,6 +4,7 @@ import { OAuthError, oauthErrors } from '../errors.js';
 import { rulesFor } from '../principals/kinds.js';
 import { principalStore } from '../principals/store.js';
 import type { Services } from '../services.js';
+import { coverage } from './authorize/scopes.js';
 import { endpointsFor } from './metadata.js';
 import { userClaims } from './user-claims.js';
 import { AccessTokenVerifier, InvalidAccessToken } from './verify-access-token.js';
@@ -37,6 +38,9 @@ export function userinfoEndpoint(deps: Deps, services: Services) {
       if (!scope.includes('openid')) throw oauthErrors.insufficientScope('the access token lacks the openid scope');
       const user = await principalStore.get(deps.db, tenant.id, claims.sub);
       if (!user || user.status !== 'active' || !rulesFor(user.kind).mayConsent) throw oauthErrors.invalidToken('the user can no longer sign in');
+      // Revoking the consent stops userinfo at once, though the access token itself lives on until it expires.
+      const consents = await services.consents.live(tenant.id, claims.sub, claims.client_id);
+      if (coverage(['openid'], null, consents).missing.length > 0) throw oauthErrors.invalidToken('the user no longer consents to this client');
       return reply.header('cache-control', 'no-store').send({ sub: claims.sub, ...(await userClaims(deps.db, tenant.id, claims.sub, scope)) });
     } catch (error) {
       if (error instanceof OAuthError && (error.error === 'invalid_token' || error.error === 'insufficient_scope')) {

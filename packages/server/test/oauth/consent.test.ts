@@ -187,8 +187,15 @@ describe('consent', () => {
     assert.ok(identity);
     const stranger = await newUser();
     await assert.rejects(services.consents.revokeForUser(tenantRecord, stranger.id, identity.id), /was not found/);
+    const { challenge, verifier: v2 } = pkce();
+    const again = await browse(authorizeUrl(a.s.url, tenant, { response_type: 'code', client_id: client.id, redirect_uri: REDIRECT, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' }), { cookie: user.cookie });
+    const idTokens = await redeem(a.s.url, tenant, client, clientRedirect(again, REDIRECT).get('code') ?? '', v2);
+    const userinfo = () => fetch(`${a.s.url}/${tenant}/oauth2/userinfo`, { headers: { authorization: `Bearer ${idTokens.body.access_token}` } });
+    assert.equal((await userinfo()).status, 200);
     await services.consents.revokeForUser(tenantRecord, user.id, identity.id);
     assert.equal((await services.consents.listForUser(tenantRecord, user.id)).length, 0);
+    // userinfo stops at once for the revoked client.
+    assert.equal((await userinfo()).status, 401);
   });
 
   it('admin consent for every user skips the page for all of them; the admin API validates it', async () => {
