@@ -127,7 +127,7 @@ export class ConsentService {
     for (const family of families) await familyStore.revoke(trx, consent.tenantId, family.id, now, 'consent_revoked');
     await consentStore.delete(trx, consent.tenantId, consent.id);
     await this.deps.audit.recordInTransaction(trx, [
-      { tenantId: consent.tenantId, type: 'consent.revoked', actor, target: { type: 'consent', id: consent.id }, before: consent, after: { revokedTokenFamilies: families.map((f) => f.id) } },
+      { tenantId: consent.tenantId, type: 'consent.revoked', actor, target: { type: 'consent', id: consent.id }, before: consent, after: { userId: consent.userId, clientId: consent.clientId, revokedTokenFamilies: families.map((f) => f.id) } },
     ]);
   }
 }
