@@ -111,6 +111,7 @@ const TYPE_ACTIVITIES: Record<string, Activity> = {
   'password.changed': [3, 'Password Change'],
   'password.reset': [4, 'Password Reset'],
   'invitation.accepted': [3, 'Password Change'],
+  'invitation.created': OTHER,
 };
 
 /** The OCSF class and activity of a Signet event type (`<resource>.<verb>`). */

@@ -89,8 +89,4 @@ export const sessionStore = {
     return Number(result.numDeletedRows);
   },
 
-  async deleteExpired(db: Db, now: number): Promise<number> {
-    const result = await db.deleteFrom('people_sessions').where('expires_at', '<=', now).executeTakeFirst();
-    return Number(result.numDeletedRows);
-  },
 };
