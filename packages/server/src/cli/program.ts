@@ -11,6 +11,7 @@ import { registerPrincipal } from './principal.js';
 import { registerResource } from './resource.js';
 import { registerStart } from './start.js';
 import { registerTenant } from './tenant.js';
+import { registerUser } from './user.js';
 import { registerToken } from './token.js';
 
 /** The package version (package.json sits two levels above both src/cli and dist/cli). */
@@ -42,6 +43,7 @@ export function buildProgram(io: Io): Command {
   registerStart(program, io);
   registerTenant(program, contextOf);
   registerPrincipal(program, contextOf);
+  registerUser(program, contextOf);
   registerCredential(program, contextOf);
   registerResource(program, contextOf);
   registerGrant(program, contextOf);
