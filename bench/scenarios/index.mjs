@@ -11,6 +11,7 @@ import { clientCredentialsPrivateKeyJwt } from './client-credentials-private-key
 import { clientCredentialsSecret } from './client-credentials-secret.mjs';
 import { coldStart } from './cold-start.mjs';
 import { memoryLargeDirectory } from './memory-large-directory.mjs';
+import { passwordSignIn } from './password-sign-in.mjs';
 
 export const SCENARIOS = [
   { name: 'client-credentials-secret', title: 'Client credentials, client_secret_basic', run: clientCredentialsSecret },
@@ -19,6 +20,7 @@ export const SCENARIOS = [
   { name: 'memory-large-directory', title: 'Memory with a large directory', run: memoryLargeDirectory },
   { name: 'admin-list-large-directory', title: 'Admin API: list every principal', run: adminListLargeDirectory },
   { name: 'audit-ingest', title: 'Audit ingest', run: auditIngest },
+  { name: 'password-sign-in', title: 'Password sign-ins', run: passwordSignIn },
 ];
 
 export const PLANNED = ['introspection', 'token-exchange', 'federation'];

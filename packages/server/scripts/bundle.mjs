@@ -12,7 +12,7 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  external: ['better-sqlite3', 'pg-native'],
+  external: ['better-sqlite3', 'pg-native', '@node-rs/argon2'],
   // Some bundled CommonJS dependencies call require(): give the ES module one.
   banner: { js: "import { createRequire as __signetCreateRequire } from 'node:module'; const require = __signetCreateRequire(import.meta.url);" },
   logLevel: 'warning',

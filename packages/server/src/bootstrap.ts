@@ -75,6 +75,8 @@ export async function bootstrap(deps: Deps, services: Services): Promise<{ crede
       createdAt: now,
       updatedAt: now,
       deletedAt: null,
+      username: null,
+      email: null,
     });
     await credentialStore.insert(trx, {
       id: credentialId,

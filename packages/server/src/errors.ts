@@ -16,7 +16,18 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'invalid_target'
   | 'temporarily_unavailable'
-  | 'server_error';
+  | 'server_error'
+  // RFC 6749 §4.1.2.1 and OIDC Core §3.1.2.6: authorization endpoint errors, sent to the redirect URI.
+  | 'unsupported_response_type'
+  | 'access_denied'
+  | 'login_required'
+  | 'consent_required'
+  | 'interaction_required'
+  | 'request_not_supported'
+  | 'request_uri_not_supported'
+  // RFC 6750 §3.1: protected resource (userinfo) errors.
+  | 'invalid_token'
+  | 'insufficient_scope';
 
 const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -28,6 +39,15 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_target: 400,
   temporarily_unavailable: 503,
   server_error: 500,
+  unsupported_response_type: 400,
+  access_denied: 403,
+  login_required: 401,
+  consent_required: 403,
+  interaction_required: 400,
+  request_not_supported: 400,
+  request_uri_not_supported: 400,
+  invalid_token: 401,
+  insufficient_scope: 403,
 };
 
 export class OAuthError extends Error {
@@ -66,6 +86,35 @@ export const oauthErrors = {
   temporarilyUnavailable: (detail: string) =>
     new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable, retry later', detail),
   notFound: (description: string) => new OAuthError('invalid_request', description, undefined, { status: 404 }),
+  unsupportedResponseType: (description: string) => new OAuthError('unsupported_response_type', description),
+  accessDenied: (description: string, detail?: string) => new OAuthError('access_denied', description, detail),
+  loginRequired: () => new OAuthError('login_required', 'the user is not signed in and prompt=none forbids asking'),
+  consentRequired: () => new OAuthError('consent_required', 'the user has not consented and prompt=none forbids asking'),
+  invalidToken: (description: string, detail?: string) => new OAuthError('invalid_token', description, detail),
+  insufficientScope: (description: string) => new OAuthError('insufficient_scope', description),
+};
+
+/**
+ * An error shown on an HTML page, never redirected: used on the authorization endpoint until the
+ * client and its redirect URI are known to be valid (RFC 9700 §4.11.2: no open redirects).
+ */
+export class PageError extends Error {
+  override name = 'PageError';
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    /** Shown to the person: plain language, no internal detail. */
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const pageErrors = {
+  badClient: (message: string) => new PageError(400, 'This application cannot sign you in', message),
+  requestGone: () => new PageError(400, 'This sign-in request has ended', 'It expired or was already used. Go back to the application and start again.'),
+  formExpired: () => new PageError(403, 'This form has expired', 'Go back to the application and start again.'),
+  notFound: () => new PageError(404, 'Not found', 'There is no such page.'),
 };
 
 /** Stable admin API error codes and their HTTP status. */

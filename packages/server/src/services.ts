@@ -1,3 +1,6 @@
+import { OAuthClientService } from './clients/service.js';
+import { createPeople, type People } from './people/service.js';
+import { ConsentService } from './consents/service.js';
 import type { Deps } from './context.js';
 import { CredentialService } from './credentials/service.js';
 import { GrantService } from './grants/service.js';
@@ -14,6 +17,9 @@ export interface Services {
   resources: ResourceService;
   grants: GrantService;
   keys: SigningKeyService;
+  oauthClients: OAuthClientService;
+  consents: ConsentService;
+  people: People;
 }
 
 export function createServices(deps: Deps): Services {
@@ -27,5 +33,8 @@ export function createServices(deps: Deps): Services {
     credentials: new CredentialService(deps, principals),
     grants: new GrantService(deps, principals, resources),
     keys: deps.keys,
+    oauthClients: new OAuthClientService(deps, principals),
+    consents: new ConsentService(deps, principals, resources),
+    people: createPeople(deps),
   };
 }

@@ -1,6 +1,9 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { registerAuditRoutes } from '../audit/routes.js';
+import { registerOAuthClientRoutes } from '../clients/routes.js';
+import { registerPeopleAdminRoutes } from '../people/admin-routes.js';
+import { registerConsentRoutes } from '../consents/routes.js';
 import type { Deps } from '../context.js';
 import { registerCredentialRoutes } from '../credentials/routes.js';
 import { registerGrantRoutes } from '../grants/routes.js';
@@ -38,4 +41,7 @@ export async function registerAdmin(app: FastifyInstance, deps: Deps, services: 
   registerGrantRoutes(app, services);
   registerSigningKeyRoutes(app, services);
   registerAuditRoutes(app, deps, services);
+  registerPeopleAdminRoutes(app, services);
+  registerOAuthClientRoutes(app, services);
+  registerConsentRoutes(app, services);
 }

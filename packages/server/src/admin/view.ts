@@ -29,6 +29,8 @@ export const view = {
     createdAt: isoTime(p.createdAt) as string,
     updatedAt: isoTime(p.updatedAt) as string,
     deletedAt: isoTime(p.deletedAt),
+    username: p.username,
+    email: p.email,
   }),
   credential: (c: Credential) => ({
     id: c.id,

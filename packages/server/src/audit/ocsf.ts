@@ -11,6 +11,11 @@ import type { AuditRecord } from './model.js';
  * - `principal.*`, `credential.*` → Account Change (3001). OCSF has no activity for adding or
  *   removing a credential; both are Password Change (3), the account's authentication secret
  *   changed; `principal.updated` is Other (99).
+ * - `session.*` (people signing in and out) → Authentication (3002): `signed_in` and
+ *   `sign_in_failed` are Logon (1), `signed_out` Logoff (2); `is_mfa` when two factors were shown,
+ *   `auth_protocol` Other ("Signet sign-in": password, TOTP, WebAuthn), reason in `status_detail`.
+ * - `mfa.*`, `password.*`, `invitation.*`, `recovery_codes.*` → Account Change (3001):
+ *   MFA Factor Enable (10) / Disable (11), Password Change (3), Password Reset (4), else Other.
  * - everything else (tenants, resources, grants, signing keys) → Entity Management (3004).
  *
  * The actor is `actor.user` (an admin for directory changes, the authenticated client for
@@ -55,8 +60,10 @@ export interface OcsfEvent {
   user?: OcsfUser;
   /** Authentication: the resource the token was asked for. */
   service?: { name: string };
-  auth_protocol_id?: 6;
-  auth_protocol?: 'OAUTH 2.0';
+  auth_protocol_id?: 6 | 99;
+  auth_protocol?: 'OAUTH 2.0' | 'Signet sign-in';
+  /** Authentication: a sign-in that used two factors. */
+  is_mfa?: boolean;
   /** Entity Management: what was managed. */
   entity?: { uid: string; type: string; data?: unknown };
   src_endpoint?: { ip: string };
@@ -68,11 +75,15 @@ type Activity = readonly [id: number, name: string];
 const OTHER: Activity = [99, 'Other'];
 
 const CLASSES = {
-  authentication: { uid: 3002, name: 'Authentication', activities: { issued: [3, 'Authentication Ticket'], refused: [3, 'Authentication Ticket'] } },
+  authentication: {
+    uid: 3002,
+    name: 'Authentication',
+    activities: { issued: [3, 'Authentication Ticket'], refused: [3, 'Authentication Ticket'], granted: [3, 'Authentication Ticket'], reused: [3, 'Authentication Ticket'] },
+  },
   accountChange: {
     uid: 3001,
     name: 'Account Change',
-    activities: { created: [1, 'Create'], enabled: [2, 'Enable'], disabled: [5, 'Disable'], deleted: [6, 'Delete'], added: [3, 'Password Change'], removed: [3, 'Password Change'] },
+    activities: { created: [1, 'Create'], enabled: [2, 'Enable'], disabled: [5, 'Disable'], deleted: [6, 'Delete'], added: [3, 'Password Change'], removed: [3, 'Password Change'], granted: [7, 'Attach Policy'], revoked: [8, 'Detach Policy'] },
   },
   entityManagement: {
     uid: 3004,
@@ -82,20 +93,45 @@ const CLASSES = {
 } as const satisfies Record<string, { uid: number; name: string; activities: Record<string, Activity> }>;
 type OcsfClass = (typeof CLASSES)[keyof typeof CLASSES];
 
+/**
+ * Token decisions, authorization codes (`authorization.granted|refused`) and reuse of a spent code
+ * or refresh token are Authentication events; a user's consent attaches a policy to (or detaches
+ * it from) their account (Account Change: Attach/Detach Policy).
+ */
+const AUTHENTICATION_RESOURCES = new Set(['token', 'authorization', 'authorization_code', 'refresh_token', 'session']);
+const ACCOUNT_RESOURCES = new Set(['principal', 'credential', 'consent', 'mfa', 'password', 'invitation', 'recovery_codes']);
+
+/** Event types whose activity is not the one their verb names in their class. */
+const TYPE_ACTIVITIES: Record<string, Activity> = {
+  'session.signed_in': [1, 'Logon'],
+  'session.sign_in_failed': [1, 'Logon'],
+  'session.signed_out': [2, 'Logoff'],
+  'mfa.enrolled': [10, 'MFA Factor Enable'],
+  'mfa.removed': [11, 'MFA Factor Disable'],
+  'password.changed': [3, 'Password Change'],
+  'password.reset': [4, 'Password Reset'],
+  'invitation.accepted': [3, 'Password Change'],
+  'invitation.created': OTHER,
+};
+
 /** The OCSF class and activity of a Signet event type (`<resource>.<verb>`). */
 export function ocsfClassOf(type: string): { cls: OcsfClass; activity: Activity } {
   const dot = type.indexOf('.');
   const resource = type.slice(0, dot);
   const verb = type.slice(dot + 1);
-  const cls = resource === 'token' ? CLASSES.authentication : resource === 'principal' || resource === 'credential' ? CLASSES.accountChange : CLASSES.entityManagement;
+  const cls = AUTHENTICATION_RESOURCES.has(resource) ? CLASSES.authentication : ACCOUNT_RESOURCES.has(resource) ? CLASSES.accountChange : CLASSES.entityManagement;
   const activities: Record<string, Activity> = cls.activities;
-  return { cls, activity: activities[verb] ?? OTHER };
+  return { cls, activity: TYPE_ACTIVITIES[type] ?? activities[verb] ?? OTHER };
 }
 
-const SEVERITY = { 1: 'Informational', 2: 'Low', 3: 'Medium' } as const;
+const SEVERITY = { 1: 'Informational', 2: 'Low', 3: 'Medium', 4: 'High' } as const;
 
-/** Informational for what succeeded; a failed client authentication is Medium, other refusals Low. */
+/**
+ * Informational for what succeeded; a failed client authentication is Medium, other refusals Low;
+ * reuse of a spent code or refresh token (a sign of theft, RFC 9700 §4.14) is High.
+ */
 function severityOf(e: AuditRecord): keyof typeof SEVERITY {
+  if (e.type.endsWith('.reused')) return 4;
   if (e.outcome === 'success') return 1;
   return e.data.error === 'invalid_client' ? 3 : 2;
 }
@@ -156,8 +192,12 @@ export function toOcsf(e: AuditRecord): OcsfEvent {
   const actor = actorOf(e, cls !== CLASSES.authentication, delegation);
   if (actor) event.actor = actor;
   if (cls === CLASSES.authentication) {
-    event.auth_protocol_id = 6;
-    event.auth_protocol = 'OAUTH 2.0';
+    const signIn = e.type.startsWith('session.');
+    event.auth_protocol_id = signIn ? 99 : 6;
+    event.auth_protocol = signIn ? 'Signet sign-in' : 'OAUTH 2.0';
+    if (signIn && Array.isArray(data.amr)) event.is_mfa = data.amr.includes('mfa');
+    const reason = signIn ? str(data.reason) : undefined;
+    if (reason) event.status_detail = reason;
     const userId = e.subjectId ?? e.clientId ?? e.actorId ?? str(data.claimedClientId);
     event.user = userId === undefined ? { type: 'Unknown', type_id: 0 } : e.subjectId ? userOf(userId, null) : userOf(userId, e.actorKind);
     if (e.resource) event.service = { name: e.resource };
@@ -167,7 +207,7 @@ export function toOcsf(e: AuditRecord): OcsfEvent {
     if (description) event.message = description;
   } else if (cls === CLASSES.accountChange) {
     const state = field(data, 'after') ?? field(data, 'before');
-    const account = e.targetType === 'principal' ? e.targetId : str(field(state, 'principalId'));
+    const account = e.targetType === 'principal' ? e.targetId : (str(field(state, 'principalId')) ?? str(field(state, 'userId')));
     event.user = account ? userOf(account, str(field(state, 'kind'))) : { type: 'Unknown', type_id: 0 };
   } else if (e.targetType && e.targetId) {
     event.entity = { uid: e.targetId, type: e.targetType };

@@ -5,11 +5,13 @@ import { contextFactory } from './context.js';
 import { registerCredential } from './credential.js';
 import { registerGrant } from './grant.js';
 import { registerKeys } from './keys.js';
+import { registerOAuthClient } from './oauth-client.js';
 import type { Io } from './output.js';
 import { registerPrincipal } from './principal.js';
 import { registerResource } from './resource.js';
 import { registerStart } from './start.js';
 import { registerTenant } from './tenant.js';
+import { registerUser } from './user.js';
 import { registerToken } from './token.js';
 
 /** The package version (package.json sits two levels above both src/cli and dist/cli). */
@@ -41,11 +43,13 @@ export function buildProgram(io: Io): Command {
   registerStart(program, io);
   registerTenant(program, contextOf);
   registerPrincipal(program, contextOf);
+  registerUser(program, contextOf);
   registerCredential(program, contextOf);
   registerResource(program, contextOf);
   registerGrant(program, contextOf);
   registerKeys(program, contextOf);
   registerToken(program, contextOf);
   registerAudit(program, contextOf, io);
+  registerOAuthClient(program, contextOf);
   return program;
 }

@@ -1,4 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { peopleOAuth } from './migrations/0002_people_oauth.js';
+import { peopleSignIn } from './migrations/0003_people_signin.js';
 
 /** One set of migrations for every dialect: only portable types (text, bigint, integer). */
 const migrations: Record<string, Migration> = {
@@ -192,6 +194,8 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_people_oauth': peopleOAuth,
+  '0003_people_signin': peopleSignIn,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -22,6 +22,10 @@ export interface PrincipalsTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** Users only: sign-in name, unique per tenant. */
+  username?: string | null;
+  /** Users only: lower-cased, unique per tenant. */
+  email?: string | null;
 }
 
 export interface PrincipalSponsorsTable {
@@ -148,6 +152,154 @@ export interface AuditKeysTable {
   created_at: number;
 }
 
+export interface OAuthClientsTable {
+  tenant_id: string;
+  principal_id: string;
+  client_type: string;
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  required_scopes: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuthorizationRequestsTable {
+  id: string;
+  tenant_id: string;
+  client_id: string;
+  params: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface TokenFamiliesTable {
+  id: string;
+  tenant_id: string;
+  client_id: string;
+  user_id: string;
+  consent_ids: string;
+  resource: string | null;
+  scope: string;
+  auth_time: number;
+  amr: string;
+  acr: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+export interface AuthorizationCodesTable {
+  digest: string;
+  tenant_id: string;
+  client_id: string;
+  user_id: string;
+  grant: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  family_id: string | null;
+  access_token_jti: string | null;
+}
+
+export interface RefreshTokensTable {
+  digest: string;
+  tenant_id: string;
+  family_id: string;
+  created_at: number;
+  idle_expires_at: number;
+  used_at: number | null;
+}
+
+export interface ConsentsTable {
+  id: string;
+  tenant_id: string;
+  /** Null: an admin consented for every user of the tenant. */
+  user_id: string | null;
+  client_id: string;
+  resource: string;
+  scopes: string;
+  granted_by: string;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+
+export interface PeoplePasswordsTable {
+  tenant_id: string;
+  user_id: string;
+  /** argon2id PHC string. */
+  hash: string;
+  must_change: number;
+  updated_at: number;
+}
+
+export interface PeopleFactorsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  /** totp | passkey */
+  type: string;
+  name: string;
+  confirmed: number;
+  /** TOTP secret sealed with the master key. */
+  secret: string | null;
+  /** TOTP: the last accepted time step (a code is never accepted twice). */
+  last_step: number | null;
+  credential_id: string | null;
+  public_key: string | null;
+  counter: number | null;
+  transports: string | null;
+  device_type: string | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface PeopleRecoveryCodesTable {
+  tenant_id: string;
+  user_id: string;
+  digest: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+export interface PeopleInvitationsTable {
+  digest: string;
+  tenant_id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface PeopleSessionsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  token_digest: string;
+  /** active | mfa | password_change | mfa_enroll (sign-in in progress unless active). */
+  state: string;
+  amr: string;
+  acr: string;
+  auth_time: number;
+  return_to: string | null;
+  require_mfa: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  source_ip: string | null;
+  user_agent: string | null;
+}
+
+export interface PeopleWebauthnChallengesTable {
+  id: string;
+  tenant_id: string;
+  user_id: string | null;
+  purpose: string;
+  challenge: string;
+  expires_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   principals: PrincipalsTable;
@@ -162,4 +314,16 @@ export interface Database {
   audit_event_principals: AuditEventPrincipalsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_keys: AuditKeysTable;
+  oauth_clients: OAuthClientsTable;
+  authorization_requests: AuthorizationRequestsTable;
+  token_families: TokenFamiliesTable;
+  authorization_codes: AuthorizationCodesTable;
+  refresh_tokens: RefreshTokensTable;
+  consents: ConsentsTable;
+  people_passwords: PeoplePasswordsTable;
+  people_factors: PeopleFactorsTable;
+  people_recovery_codes: PeopleRecoveryCodesTable;
+  people_invitations: PeopleInvitationsTable;
+  people_sessions: PeopleSessionsTable;
+  people_webauthn_challenges: PeopleWebauthnChallengesTable;
 }

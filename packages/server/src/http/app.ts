@@ -5,6 +5,7 @@ import { ApiError, API_ERROR_STATUS, type ApiErrorCode } from '../errors.js';
 import type { Services } from '../services.js';
 import { registerAdmin } from '../admin/routes.js';
 import { registerOAuth } from '../oauth/routes.js';
+import { registerPeople } from '../people/routes.js';
 import { Metrics } from './metrics.js';
 import { registerOps } from './ops.js';
 import { compileValidator } from './validation.js';
@@ -73,5 +74,6 @@ export async function buildApp(deps: Deps, services: Services): Promise<FastifyI
   await registerOps(app, deps, metrics);
   await app.register(async (admin) => registerAdmin(admin, deps, services), { prefix: '/admin/v1' });
   await app.register(async (oauth) => registerOAuth(oauth, deps, services, metrics));
+  await app.register(async (people) => registerPeople(people, deps, services));
   return app;
 }

@@ -5,7 +5,9 @@ import { OAuthError, oauthErrors } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Services } from '../services.js';
 import { endpointsFor, serverMetadata } from './metadata.js';
+import { registerBrowserFlows } from './browser-routes.js';
 import { tokenEndpoint } from './token-endpoint.js';
+import { userinfoEndpoint } from './userinfo.js';
 
 /** Maps any error on a protocol endpoint to RFC 6749 §5.2 JSON; never a stack trace. */
 function toOAuthError(error: unknown): OAuthError {
@@ -57,4 +59,7 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
     return reply.header('cache-control', cacheFor(60)).header('content-type', 'application/jwk-set+json').send(await deps.keys.jwks(tenant.id));
   });
   app.post('/:tenant/oauth2/token', tokenEndpoint(deps, services, metrics));
+  app.get('/:tenant/oauth2/userinfo', userinfoEndpoint(deps, services));
+  app.post('/:tenant/oauth2/userinfo', userinfoEndpoint(deps, services));
+  await app.register(async (browser) => registerBrowserFlows(browser, deps, services));
 }

@@ -24,8 +24,8 @@ function clientFields(d: TokenDecision): Partial<AuditEventInput> {
     actorId: d.client.principal.id,
     actorKind: d.client.principal.kind,
     clientId: d.client.principal.id,
-    credentialId: d.client.credential.id,
-    credentialType: d.client.credential.type,
+    credentialId: d.client.credential?.id ?? null,
+    credentialType: d.client.credential?.type ?? null,
   };
 }
 

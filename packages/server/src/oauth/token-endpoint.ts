@@ -7,7 +7,9 @@ import type { Services } from '../services.js';
 import { signAccessToken, type AccessTokenClaims } from './access-token.js';
 import { authenticateClient } from './client-auth/index.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
-import type { GrantHandler } from './grants/grant.js';
+import { authorizationCodeGrant } from './grants/authorization-code.js';
+import type { GrantType } from './grants/grant.js';
+import { refreshTokenGrant } from './grants/refresh-token.js';
 import { endpointsFor } from './metadata.js';
 import { formParams } from './params.js';
 import { FailureThrottle } from './throttle.js';
@@ -15,9 +17,15 @@ import { issuedEvent, refusedEvent, type TokenDecision } from './token-audit.js'
 import type { AuditEventInput } from '../audit/model.js';
 import { AuditUnavailable } from '../audit/writer.js';
 
-/** One handler per grant type; anything else is `unsupported_grant_type`. */
-const GRANTS: Readonly<Record<string, GrantHandler>> = {
-  client_credentials: clientCredentialsGrant,
+/**
+ * One handler per grant type; anything else is `unsupported_grant_type`. There is no implicit and
+ * no password grant (RFC 9700 §2.1.2, §2.4). Public clients may use only grants bound to a secret
+ * they hold for that exchange: the PKCE verifier, or a rotated refresh token.
+ */
+const GRANTS: Readonly<Record<string, GrantType>> = {
+  client_credentials: { handle: clientCredentialsGrant, publicClients: false },
+  authorization_code: { handle: authorizationCodeGrant, publicClients: true },
+  refresh_token: { handle: refreshTokenGrant, publicClients: true },
 };
 
 /**
@@ -42,12 +50,12 @@ export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) 
 
       const issuer = services.tenants.issuer(tenant);
       throttle.check(request.ip);
-      const client = await authenticateClient({ deps, tenant, endpoints: endpointsFor(issuer) }, request, params).catch((error: unknown) => {
+      const client = await authenticateClient({ deps, tenant, endpoints: endpointsFor(issuer) }, request, params, { allowPublic: grant.publicClients }).catch((error: unknown) => {
         if (error instanceof OAuthError && error.error === 'invalid_client') throttle.fail(request.ip);
         throw error;
       });
       decision.client = client;
-      const result = await grant({ deps, tenant, client, params });
+      const result = await grant.handle({ deps, tenant, client, params, request, issuer });
 
       const now = Math.floor(deps.clock() / 1000);
       const ttl = Math.min(tenant.settings.accessTokenTtlSeconds ?? deps.config.accessTokenTtlSeconds, deps.config.accessTokenTtlMaxSeconds);
@@ -60,16 +68,17 @@ export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) 
         jti: newId(),
         client_id: client.principal.id,
         tid: tenant.id,
-        kind: client.principal.kind,
+        kind: result.claims.kind ?? client.principal.kind,
       };
       const accessToken = signAccessToken(claims, await deps.keys.signer(tenant.id));
+      const extra = result.complete ? await result.complete({ accessToken, claims }) : {};
       // Fail closed: no token leaves unless its event is durable.
       await recordOrRefuse(deps, issuedEvent(request, decision, claims));
       metrics.tokenRequests.inc({ grant_type: decision.grantType, outcome: 'issued' });
       return reply
         .header('cache-control', 'no-store')
         .header('pragma', 'no-cache')
-        .send({ access_token: accessToken, token_type: 'Bearer', expires_in: ttl, ...(result.scope ? { scope: result.scope } : {}) });
+        .send({ access_token: accessToken, token_type: 'Bearer', expires_in: ttl, ...(result.scope ? { scope: result.scope } : {}), ...extra });
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       metrics.tokenRequests.inc({ grant_type: decision?.grantType ?? 'unknown', outcome: error.error });

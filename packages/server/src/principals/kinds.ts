@@ -18,13 +18,21 @@ export interface KindRules {
   requiresSponsor: boolean;
   /** May be named as another principal's sponsor. */
   maySponsor: boolean;
+  /** A person who signs in through the browser (password, TOTP, passkey) and has a username and email. */
+  signsIn: boolean;
+  /** May register redirect URIs and have users sign in to it (authorization code flow). */
+  maySignInUsers: boolean;
+  /** May sign in to clients and consent to them acting with delegated scopes. */
+  mayConsent: boolean;
+  /** How the consent page names this kind of client, so a person knows what they are agreeing to. */
+  consentLabel: string;
 }
 
 export const KIND_RULES: Record<PrincipalKind, KindRules> = {
-  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true },
-  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false },
-  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false },
-  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false },
+  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, maySignInUsers: false, mayConsent: true, consentLabel: 'person', signsIn: true },
+  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'application', signsIn: false },
+  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: false, mayConsent: false, consentLabel: 'managed workload', signsIn: false },
+  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'AI agent', signsIn: false },
 };
 
 export function rulesFor(kind: PrincipalKind): KindRules {

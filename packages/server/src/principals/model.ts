@@ -17,10 +17,17 @@ export interface Principal {
   createdAt: number;
   updatedAt: number;
   deletedAt: number | null;
+  /** Users only: the name they sign in with, unique per tenant. */
+  username: string | null;
+  /** Users only: lower-cased; also a sign-in name, unique per tenant. */
+  email: string | null;
 }
 
 const DisplayName = Type.String({ minLength: 1, maxLength: 200 });
 const Description = Type.String({ maxLength: 2000 });
+/** Sign-in names: letters, digits and `._-@+`; compared case-insensitively (stored lower-cased). */
+export const Username = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$', description: 'Users only: sign-in name, unique per tenant (case-insensitive)' });
+export const Email = Type.String({ format: 'email', maxLength: 254, description: 'Users only: email address, unique per tenant (case-insensitive); also a sign-in name' });
 const Sponsors = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 20, uniqueItems: true });
 
 export const CreatePrincipalBody = Type.Object(
@@ -29,6 +36,8 @@ export const CreatePrincipalBody = Type.Object(
     displayName: DisplayName,
     description: Type.Optional(Description),
     sponsors: Type.Optional(Sponsors),
+    username: Type.Optional(Username),
+    email: Type.Optional(Email),
   },
   { additionalProperties: false },
 );
@@ -39,6 +48,8 @@ export const UpdatePrincipalBody = Type.Object(
     displayName: Type.Optional(DisplayName),
     description: Type.Optional(Type.Union([Description, Type.Null()])),
     sponsors: Type.Optional(Sponsors),
+    username: Type.Optional(Type.Union([Username, Type.Null()])),
+    email: Type.Optional(Type.Union([Email, Type.Null()])),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -66,5 +77,7 @@ export const PrincipalView = Type.Object({
   createdAt: Type.String(),
   updatedAt: Type.String(),
   deletedAt: Type.Union([Type.String(), Type.Null()]),
+  username: Type.Union([Type.String(), Type.Null()]),
+  email: Type.Union([Type.String(), Type.Null()]),
 });
 export type PrincipalView = Static<typeof PrincipalView>;

@@ -11,6 +11,20 @@ import { rulesFor } from './kinds.js';
 import type { CreatePrincipalBody, Principal, PrincipalStatus, UpdatePrincipalBody } from './model.js';
 import { type PrincipalFilter, principalStore } from './store.js';
 import { changeDirectory } from '../db/directory-change.js';
+import { isUniqueViolation } from '../db/connect.js';
+
+/**
+ * Sign-in names from a create or update body: only kinds that sign in have them; stored
+ * lower-cased so they compare case-insensitively. `undefined` in the body keeps `before`'s value.
+ */
+function signInNames(kind: Principal['kind'], body: { username?: string | null; email?: string | null }, before?: Principal): Pick<Principal, 'username' | 'email'> {
+  if (!rulesFor(kind).signsIn) {
+    if (body.username != null || body.email != null) throw apiErrors.invalid(`principals of kind "${kind}" have no username or email`);
+    return { username: null, email: null };
+  }
+  const pick = (value: string | null | undefined, old: string | null | undefined) => (value === undefined ? (old ?? null) : value === null ? null : value.toLowerCase());
+  return { username: pick(body.username, before?.username), email: pick(body.email, before?.email) };
+}
 
 /** Principals of every kind: creation with kind rules, updates, disable/enable, soft delete. */
 export class PrincipalService {
@@ -47,20 +61,22 @@ export class PrincipalService {
       createdAt: now,
       updatedAt: now,
       deletedAt: null,
+      ...signInNames(body.kind, body),
     };
-    await changeDirectory(this.deps, tenant.id, async (trx) => {
+    await this.uniqueNames(tenant, async () => changeDirectory(this.deps, tenant.id, async (trx) => {
       await this.checkSponsors(trx, tenant, principal, body.sponsors);
       await principalStore.insert(trx, principal);
       await this.audit(trx, actorOf(caller), 'principal.created', undefined, principal, now);
-    });
+    }));
     return principal;
   }
 
   async update(caller: AdminCaller, tenant: Tenant, id: string, body: UpdatePrincipalBody): Promise<Principal> {
-    return changeDirectory(this.deps, tenant.id, async (trx) => {
+    return this.uniqueNames(tenant, () => changeDirectory(this.deps, tenant.id, async (trx) => {
       const before = await this.getLive(tenant, id, trx);
       const after: Principal = {
         ...before,
+        ...signInNames(before.kind, body, before),
         displayName: body.displayName ?? before.displayName,
         description: body.description === undefined ? before.description : body.description,
         sponsors: body.sponsors ? [...body.sponsors].sort() : before.sponsors,
@@ -73,7 +89,17 @@ export class PrincipalService {
       await principalStore.update(trx, after);
       await this.audit(trx, actorOf(caller), 'principal.updated', before, after, after.updatedAt);
       return after;
-    });
+    }));
+  }
+
+  /** A username or email already taken in the tenant is a 409, not a database error. */
+  private async uniqueNames<T>(tenant: Tenant, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw apiErrors.conflict(`another principal of tenant "${tenant.name}" already has this username or email`);
+      throw error;
+    }
   }
 
   /** Disable stops every token issuance path for the principal; enable restores it. */

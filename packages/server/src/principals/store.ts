@@ -17,6 +17,8 @@ function toPrincipal(row: PrincipalsTable, sponsors: string[]): Principal {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
+    username: row.username ?? null,
+    email: row.email ?? null,
   };
 }
 
@@ -54,6 +56,8 @@ export const principalStore = {
         created_at: p.createdAt,
         updated_at: p.updatedAt,
         deleted_at: p.deletedAt,
+        username: p.username,
+        email: p.email,
       })
       .execute();
     await this.replaceSponsors(db, p.tenantId, p.id, p.sponsors, p.createdAt);
@@ -89,6 +93,8 @@ export const principalStore = {
         status: p.status,
         updated_at: p.updatedAt,
         deleted_at: p.deletedAt,
+        username: p.username,
+        email: p.email,
       })
       .where('tenant_id', '=', p.tenantId)
       .where('id', '=', p.id)

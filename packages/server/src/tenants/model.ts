@@ -15,6 +15,18 @@ export interface TenantSettings {
   secretMaxLifetimeDays: number;
   /** Days audit events are kept; older sealed segments are deleted whole (src/audit/retention.ts). */
   auditRetentionDays: number;
+  /** Every user must sign in with a second factor (TOTP or passkey); users without one enrol at sign-in. */
+  requireMfa: boolean;
+  /** A sign-in session unused for this long (seconds) ends. */
+  sessionIdleSeconds: number;
+  /** A sign-in session ends this long (seconds) after sign-in, however active. */
+  sessionLifetimeSeconds: number;
+  /** Longest life of a refresh-token family from its authorization code, in seconds. */
+  refreshTokenLifetimeSeconds: number;
+  /** A refresh token not used for this long (seconds) expires, with its family. */
+  refreshTokenIdleSeconds: number;
+  /** Days a user's (or an admin's) consent lasts before it must be given again. */
+  consentLifetimeDays: number;
 }
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
@@ -23,6 +35,12 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   secretDefaultLifetimeDays: 90,
   secretMaxLifetimeDays: 365,
   auditRetentionDays: 90,
+  requireMfa: false,
+  sessionIdleSeconds: 30 * 60,
+  sessionLifetimeSeconds: 12 * 3600,
+  refreshTokenLifetimeSeconds: 30 * 86400,
+  refreshTokenIdleSeconds: 7 * 86400,
+  consentLifetimeDays: 90,
 };
 
 export interface Tenant {
@@ -49,6 +67,12 @@ export const TenantSettingsPatch = Type.Object(
     secretDefaultLifetimeDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
     secretMaxLifetimeDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
     auditRetentionDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    requireMfa: Type.Optional(Type.Boolean()),
+    sessionIdleSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 30 * 86400 })),
+    sessionLifetimeSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 90 * 86400 })),
+    refreshTokenLifetimeSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 365 * 86400 })),
+    refreshTokenIdleSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 365 * 86400 })),
+    consentLifetimeDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
   },
   { additionalProperties: false },
 );
@@ -85,6 +109,12 @@ export const TenantView = Type.Object({
     secretDefaultLifetimeDays: Type.Integer(),
     secretMaxLifetimeDays: Type.Integer(),
     auditRetentionDays: Type.Integer(),
+    requireMfa: Type.Boolean(),
+    sessionIdleSeconds: Type.Integer(),
+    sessionLifetimeSeconds: Type.Integer(),
+    refreshTokenLifetimeSeconds: Type.Integer(),
+    refreshTokenIdleSeconds: Type.Integer(),
+    consentLifetimeDays: Type.Integer(),
   }),
   createdAt: Type.String(),
   updatedAt: Type.String(),

@@ -23,6 +23,8 @@ const PRINCIPAL = {
   createdAt: '2025-01-02T00:00:00.000Z',
   updatedAt: '2025-01-02T00:00:00.000Z',
   deletedAt: null,
+  username: null,
+  email: null,
 };
 
 describe('signet admin commands', () => {

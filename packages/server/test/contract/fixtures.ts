@@ -47,6 +47,8 @@ export function principal(tenantId: string, over: Partial<Principal> = {}): Prin
     createdAt: T0,
     updatedAt: T0,
     deletedAt: null,
+    username: null,
+    email: null,
     ...over,
   };
 }

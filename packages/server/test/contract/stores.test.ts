@@ -17,7 +17,7 @@ describeEachBackend('storage contract: directory', (conn) => {
       const custom = tenant({
         displayName: null,
         status: 'disabled',
-        settings: { accessTokenTtlSeconds: 600, allowSecrets: false, secretDefaultLifetimeDays: 30, secretMaxLifetimeDays: 60, auditRetentionDays: 400 },
+        settings: { ...DEFAULT_TENANT_SETTINGS, accessTokenTtlSeconds: 600, allowSecrets: false, secretDefaultLifetimeDays: 30, secretMaxLifetimeDays: 60, auditRetentionDays: 400, consentLifetimeDays: 7 },
         createdAt: T0,
         updatedAt: T0 + 1,
       });

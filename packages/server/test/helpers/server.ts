@@ -57,11 +57,14 @@ async function json(response: Response): Promise<unknown> {
   }
 }
 
-/** Starts a real Signet on loopback with its own data dir (SQLite) and a movable clock. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/**
+ * Starts a real Signet on loopback with its own data dir (SQLite) and a movable clock.
+ * `{ host: 'localhost' }` serves it as http://localhost:<port> (WebAuthn needs a domain, not an IP).
+ */
+export async function startTestServer(env: Record<string, string> = {}, options: { host?: 'localhost' } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'signet-test-'));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const config = loadConfig(
     {
       SIGNET_PORT: String(port),

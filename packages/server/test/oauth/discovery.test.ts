@@ -49,9 +49,18 @@ describe('discovery (RFC 8414, OIDC Discovery) and JWKS', () => {
     assert.equal(body.issuer, issuer);
     assert.equal(body.token_endpoint, `${issuer}/oauth2/token`);
     assert.equal(body.jwks_uri, `${issuer}/.well-known/jwks.json`);
-    assert.deepEqual(body.grant_types_supported, ['client_credentials']);
-    assert.deepEqual([...body.token_endpoint_auth_methods_supported].sort(), ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
-    assert.equal(body.authorization_endpoint, undefined, 'no authorization endpoint exists');
+    assert.deepEqual(body.grant_types_supported, ['client_credentials', 'authorization_code', 'refresh_token']);
+    assert.deepEqual([...body.token_endpoint_auth_methods_supported].sort(), ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']);
+    assert.equal(body.authorization_endpoint, `${issuer}/oauth2/authorize`);
+    assert.equal(body.userinfo_endpoint, `${issuer}/oauth2/userinfo`);
+    assert.equal(body.end_session_endpoint, `${issuer}/oauth2/logout`);
+    // RFC 9700: code flow only, PKCE with S256 only, iss in the authorization response (RFC 9207).
+    assert.deepEqual(body.response_types_supported, ['code']);
+    assert.deepEqual(body.code_challenge_methods_supported, ['S256']);
+    assert.equal(body.authorization_response_iss_parameter_supported, true);
+    assert.deepEqual(body.scopes_supported, ['openid', 'profile', 'email', 'offline_access']);
+    assert.deepEqual(body.id_token_signing_alg_values_supported, ['ES256']);
+    for (const claim of ['sub', 'auth_time', 'nonce', 'amr', 'acr', 'name', 'email']) assert.ok(body.claims_supported.includes(claim), claim);
     const algs: string[] = [...body.token_endpoint_auth_signing_alg_values_supported, ...body.access_token_signing_alg_values_supported];
     assert.ok(algs.length > 0);
     for (const alg of algs) {

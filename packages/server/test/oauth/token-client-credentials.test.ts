@@ -130,7 +130,8 @@ describe('token endpoint: client_credentials', () => {
     expectOAuthError(await token(new URLSearchParams({ scope: `${orders}/.default` }).toString()), 400, 'invalid_request');
   });
 
-  for (const grantType of ['password', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer']) {
+  // No password grant (RFC 9700 §2.4), no implicit; authorization_code and refresh_token have their own tests.
+  for (const grantType of ['password', 'implicit', 'urn:ietf:params:oauth:grant-type:jwt-bearer']) {
     it(`grant_type=${grantType} is 400 unsupported_grant_type`, async () => {
       expectOAuthError(await token({ grant_type: grantType, scope: `${orders}/.default` }), 400, 'unsupported_grant_type');
     });

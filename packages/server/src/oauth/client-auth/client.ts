@@ -9,11 +9,13 @@ import { principalStore } from '../../principals/store.js';
 import type { Tenant } from '../../tenants/model.js';
 import type { Endpoints } from '../metadata.js';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+/** `none`: a public client (RFC 6749 §2.1), identified by client_id alone; only where a grant allows it. */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
 export interface AuthenticatedClient {
   principal: Principal;
-  credential: Credential;
+  /** Null for public clients (method `none`). */
+  credential: Credential | null;
   method: ClientAuthMethod;
 }
 

@@ -4,6 +4,7 @@ import type { Params } from '../params.js';
 import type { AuthenticatedClient, ClientAuthContext } from './client.js';
 import { authenticateWithSecret, parseBasic } from './client-secret.js';
 import { authenticateWithAssertion } from './private-key-jwt.js';
+import { authenticatePublicClient } from './public-client.js';
 
 export type { AuthenticatedClient, ClientAuthContext, ClientAuthMethod } from './client.js';
 
@@ -11,7 +12,7 @@ export type { AuthenticatedClient, ClientAuthContext, ClientAuthMethod } from '.
  * Authenticates the client with exactly one method (RFC 6749 §2.3: a client MUST NOT use more
  * than one): client_secret_basic, client_secret_post or private_key_jwt.
  */
-export async function authenticateClient(ctx: ClientAuthContext, request: FastifyRequest, params: Params): Promise<AuthenticatedClient> {
+export async function authenticateClient(ctx: ClientAuthContext, request: FastifyRequest, params: Params, options: { allowPublic: boolean } = { allowPublic: false }): Promise<AuthenticatedClient> {
   const authorization = request.headers.authorization;
   const basic = authorization !== undefined && /^basic /i.test(authorization);
   const post = params.client_secret !== undefined;
@@ -29,5 +30,6 @@ export async function authenticateClient(ctx: ClientAuthContext, request: Fastif
     return authenticateWithSecret(ctx, params.client_id, params.client_secret as string, 'client_secret_post');
   }
   if (assertion) return authenticateWithAssertion(ctx, params);
+  if (options.allowPublic && params.client_id !== undefined) return authenticatePublicClient(ctx, params.client_id);
   throw oauthErrors.invalidClient('no client authentication was presented');
 }
