@@ -6,7 +6,8 @@ import { rulesFor } from '../principals/kinds.js';
 import type { PrincipalService } from '../principals/service.js';
 import type { Tenant } from '../tenants/model.js';
 import { parseCertificate, parsePublicJwk, type ParsedKey } from './keys.js';
-import type { CreateCredentialBody, Credential } from './model.js';
+import { parseFederation } from './federated.js';
+import type { CreateCredentialBody, Credential, Federation } from './model.js';
 import { credentialStore } from './store.js';
 import { changeDirectory } from '../db/directory-change.js';
 
@@ -16,7 +17,7 @@ export const SECRET_PREFIX = 'sgn_';
 
 /** What credential metadata may show: never the digest. */
 function describe(c: Credential): Record<string, unknown> {
-  return { id: c.id, principalId: c.principalId, type: c.type, thumbprint: c.thumbprint, expiresAt: c.expiresAt };
+  return { id: c.id, principalId: c.principalId, type: c.type, thumbprint: c.thumbprint, expiresAt: c.expiresAt, ...(c.federation ? { issuer: c.federation.issuer, audience: c.federation.audience, subject: c.federation.subject, claims: c.federation.claims } : {}) };
 }
 
 /** Credentials of principals: generated secrets (stored as digests) and public keys. */
@@ -38,6 +39,7 @@ export class CredentialService {
 
     let secret: string | undefined;
     let parsed: ParsedKey | undefined;
+    let federation: Federation | null = null;
     let expiresAt: number | null;
     if (body.type === 'secret') {
       if (!rules.mayHoldSecret) throw apiErrors.invalid(`principals of kind "${principal.kind}" cannot hold client secrets; use a key${principal.kind === 'managed' ? ' (the platform holds it)' : ''}`);
@@ -48,6 +50,14 @@ export class CredentialService {
       }
       expiresAt = requestedExpiry ?? Math.min(max, now + tenant.settings.secretDefaultLifetimeDays * DAY_MS);
       secret = SECRET_PREFIX + randomToken(32);
+    } else if (body.type === 'federated') {
+      if (!rules.mayHoldFederated) throw apiErrors.invalid(`principals of kind "${principal.kind}" cannot hold federated credentials`);
+      federation = await parseFederation(body, this.deps.config.federation);
+      expiresAt = requestedExpiry ?? null;
+      const same = await credentialStore.federatedFor(this.deps.db, tenant.id, federation.issuer, federation.audience, principal.id);
+      if (same.some((c) => c.federation?.subject === federation?.subject && c.federation?.claims === federation?.claims)) {
+        throw apiErrors.conflict('this principal already holds a federated credential with that issuer, audience and subject or claims');
+      }
     } else {
       if (!rules.mayHoldKey) throw apiErrors.invalid(`principals of kind "${principal.kind}" cannot hold client keys`);
       if ((body.jwk === undefined) === (body.certificate === undefined)) throw apiErrors.invalid('a key credential needs exactly one of jwk or certificate');
@@ -71,6 +81,7 @@ export class CredentialService {
       createdAt: now,
       expiresAt,
       lastUsedAt: null,
+      ...(federation ? { federation } : {}),
     };
     await changeDirectory(this.deps, tenant.id, async (trx) => {
       await credentialStore.insert(trx, credential);

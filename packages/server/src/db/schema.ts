@@ -44,6 +44,12 @@ export interface CredentialsTable {
   created_at: number;
   expires_at: number | null;
   last_used_at: number | null;
+  /** Federated credentials (0004_federation): external issuer, audience, exact subject or claims expression, optional JWKS. */
+  issuer: string | null;
+  audience: string | null;
+  subject: string | null;
+  claims: string | null;
+  jwks: string | null;
 }
 
 export interface ResourcesTable {

@@ -12,6 +12,8 @@ export interface KindRules {
   mayHoldSecret: boolean;
   /** May hold a public key for private_key_jwt. */
   mayHoldKey: boolean;
+  /** May hold federated credentials (workload identity federation: external OIDC tokens). */
+  mayHoldFederated: boolean;
   /** May be given application roles on a resource. */
   mayHoldRoles: boolean;
   /** Must name at least one active human sponsor. */
@@ -21,10 +23,10 @@ export interface KindRules {
 }
 
 export const KIND_RULES: Record<PrincipalKind, KindRules> = {
-  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true },
-  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false },
-  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false },
-  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false },
+  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldFederated: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true },
+  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false },
+  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false },
+  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false },
 };
 
 export function rulesFor(kind: PrincipalKind): KindRules {

@@ -30,6 +30,9 @@ interface World {
 const IDENTIFIER = 'api://orders';
 const ROLE = 'orders.read';
 const NOW = T0 + 60_000;
+/** Both tenants trust the same external issuer and audience. */
+const FEDERATED_ISSUER = 'https://token.actions.githubusercontent.com';
+const FEDERATED_AUDIENCE = 'api://signet';
 
 async function createWorld(db: Db): Promise<World> {
   const tenantId = await newTenant(db);
@@ -40,7 +43,13 @@ async function createWorld(db: Db): Promise<World> {
   for (const p of [user, agent, service, deleted]) await principalStore.insert(db, p);
   const secret = credential(tenantId, service.id);
   const key = credential(tenantId, agent.id, { type: 'key', secretDigest: null, publicJwk: { kty: 'EC' }, thumbprint: 'tp' });
-  for (const c of [secret, key]) await credentialStore.insert(db, c);
+  const federated = credential(tenantId, service.id, {
+    type: 'federated',
+    secretDigest: null,
+    expiresAt: NOW + 1000,
+    federation: { issuer: FEDERATED_ISSUER, audience: FEDERATED_AUDIENCE, subject: 'repo:acme/api:ref:refs/heads/main', claims: null, jwks: null },
+  });
+  for (const c of [secret, key, federated]) await credentialStore.insert(db, c);
   const r = resource(tenantId, { identifier: IDENTIFIER });
   await resourceStore.insert(db, r);
   const g = grant(tenantId, service.id, r.id, ROLE);
@@ -155,6 +164,17 @@ const credentialChecks: Checks<typeof credentialStore> = {
   },
   async touch({ db, a, b }) {
     await credentialStore.touch(db, a.tenantId, b.secret, NOW);
+  },
+  async federatedFor({ db, a, b, noneOfB }) {
+    const own = await credentialStore.federatedFor(db, a.tenantId, FEDERATED_ISSUER, FEDERATED_AUDIENCE);
+    assert.equal(own.length, 1);
+    noneOfB(own);
+    assert.deepEqual(await credentialStore.federatedFor(db, a.tenantId, FEDERATED_ISSUER, FEDERATED_AUDIENCE, b.service), []);
+  },
+  async expiringBefore({ db, a, noneOfB }) {
+    const ids = await walk(1, (page) => credentialStore.expiringBefore(db, a.tenantId, NOW + 10_000, page));
+    assert.ok(ids.length > 0);
+    noneOfB(ids);
   },
 };
 

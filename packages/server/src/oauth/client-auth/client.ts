@@ -9,12 +9,14 @@ import { principalStore } from '../../principals/store.js';
 import type { Tenant } from '../../tenants/model.js';
 import type { Endpoints } from '../metadata.js';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'federated_jwt';
 
 export interface AuthenticatedClient {
   principal: Principal;
   credential: Credential;
   method: ClientAuthMethod;
+  /** The external token's issuer and subject (federated_jwt only). */
+  federated?: { issuer: string; subject: string };
 }
 
 export interface ClientAuthContext {

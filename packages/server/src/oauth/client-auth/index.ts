@@ -3,13 +3,15 @@ import { oauthErrors } from '../../errors.js';
 import type { Params } from '../params.js';
 import type { AuthenticatedClient, ClientAuthContext } from './client.js';
 import { authenticateWithSecret, parseBasic } from './client-secret.js';
+import { authenticateWithFederatedAssertion, isExternalAssertion } from './federated-jwt.js';
 import { authenticateWithAssertion } from './private-key-jwt.js';
 
 export type { AuthenticatedClient, ClientAuthContext, ClientAuthMethod } from './client.js';
 
 /**
  * Authenticates the client with exactly one method (RFC 6749 §2.3: a client MUST NOT use more
- * than one): client_secret_basic, client_secret_post or private_key_jwt.
+ * than one): client_secret_basic, client_secret_post, private_key_jwt, or a client assertion from
+ * an external issuer (workload identity federation, `federated-jwt.ts`).
  */
 export async function authenticateClient(ctx: ClientAuthContext, request: FastifyRequest, params: Params): Promise<AuthenticatedClient> {
   const authorization = request.headers.authorization;
@@ -28,6 +30,6 @@ export async function authenticateClient(ctx: ClientAuthContext, request: Fastif
     if (params.client_id === undefined) throw oauthErrors.invalidClient('client_id is missing');
     return authenticateWithSecret(ctx, params.client_id, params.client_secret as string, 'client_secret_post');
   }
-  if (assertion) return authenticateWithAssertion(ctx, params);
+  if (assertion) return isExternalAssertion(params) ? authenticateWithFederatedAssertion(ctx, params) : authenticateWithAssertion(ctx, params);
   throw oauthErrors.invalidClient('no client authentication was presented');
 }
