@@ -50,6 +50,12 @@ export interface Config {
   cacheStalenessMs: number;
   /** Workload identity federation: verifying external tokens and fetching their issuers' keys. */
   federation: FederationConfig;
+  /** SIGNET_MANAGED_KEY_LIFETIME_SECONDS — lifetime of a managed identity's platform-held key; the next key is made at half of it (default 86400). */
+  managedKeyLifetimeSeconds: number;
+  /** SIGNET_NODE_KEY_LIFETIME_SECONDS — lifetime of a `signet node` key; the node registers its next key at half of it (default 86400). */
+  nodeKeyLifetimeSeconds: number;
+  /** SIGNET_NODE_JOIN_TOKEN_TTL — default lifetime of a node join token in seconds (default 3600, at most 7 days). */
+  nodeJoinTokenTtlSeconds: number;
 }
 
 export interface FederationConfig {
@@ -190,6 +196,9 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     auditSealEvents: int(env, 'SIGNET_AUDIT_SEAL_EVENTS', 10000, 1, 10_000_000),
     cacheStalenessMs: int(env, 'SIGNET_CACHE_STALENESS_MS', 1000, 100, 60000),
     federation: federationConfig(env, warn),
+    managedKeyLifetimeSeconds: int(env, 'SIGNET_MANAGED_KEY_LIFETIME_SECONDS', 86400, 10, 90 * 86400),
+    nodeKeyLifetimeSeconds: int(env, 'SIGNET_NODE_KEY_LIFETIME_SECONDS', 86400, 10, 90 * 86400),
+    nodeJoinTokenTtlSeconds: int(env, 'SIGNET_NODE_JOIN_TOKEN_TTL', 3600, 60, 7 * 86400),
   };
 }
 

@@ -5,7 +5,8 @@ import { tenantStore } from './tenants/store.js';
 
 /**
  * Periodic housekeeping on every node: scheduled signing-key rotation (guarded, so concurrent
- * nodes rotate once) and removal of expired client-assertion jtis.
+ * nodes rotate once), managed identities' next keys at half their lifetime (guarded the same way),
+ * and removal of expired client-assertion jtis.
  */
 export async function runMaintenance(deps: Deps): Promise<void> {
   let cursor: string | undefined;
@@ -23,6 +24,11 @@ export async function runMaintenance(deps: Deps): Promise<void> {
     if (!page.nextCursor) break;
   } while (cursor);
   await forgetExpiredJtis(deps.db, deps.clock());
+  try {
+    await deps.managedKeys.rotateDue();
+  } catch (error) {
+    deps.log.error({ err: error }, 'managed identity key rotation failed');
+  }
   try {
     for (const segment of await applyAuditRetention(deps.db, deps.clock())) deps.log.info(segment, 'audit events past retention deleted');
   } catch (error) {

@@ -1,6 +1,7 @@
 import type { Deps } from './context.js';
 import { CredentialService } from './credentials/service.js';
 import { GrantService } from './grants/service.js';
+import { NodeService } from './nodes/service.js';
 import { PrincipalService } from './principals/service.js';
 import { ResourceService } from './resources/service.js';
 import type { SigningKeyService } from './signing-keys/service.js';
@@ -14,6 +15,7 @@ export interface Services {
   resources: ResourceService;
   grants: GrantService;
   keys: SigningKeyService;
+  nodes: NodeService;
 }
 
 export function createServices(deps: Deps): Services {
@@ -27,5 +29,6 @@ export function createServices(deps: Deps): Services {
     credentials: new CredentialService(deps, principals),
     grants: new GrantService(deps, principals, resources),
     keys: deps.keys,
+    nodes: new NodeService(deps, principals),
   };
 }

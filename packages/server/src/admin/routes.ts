@@ -4,6 +4,8 @@ import { registerAuditRoutes } from '../audit/routes.js';
 import type { Deps } from '../context.js';
 import { registerCredentialRoutes } from '../credentials/routes.js';
 import { registerGrantRoutes } from '../grants/routes.js';
+import { registerManagedKeyRoutes } from '../managed-keys/routes.js';
+import { registerNodeRoutes } from '../nodes/routes.js';
 import { AccessTokenVerifier } from '../oauth/verify-access-token.js';
 import { registerPrincipalRoutes } from '../principals/routes.js';
 import { registerResourceRoutes } from '../resources/routes.js';
@@ -38,4 +40,6 @@ export async function registerAdmin(app: FastifyInstance, deps: Deps, services: 
   registerGrantRoutes(app, services);
   registerSigningKeyRoutes(app, services);
   registerAuditRoutes(app, deps, services);
+  registerNodeRoutes(app, services);
+  registerManagedKeyRoutes(app, deps, services);
 }

@@ -5,6 +5,7 @@ import { contextFactory } from './context.js';
 import { registerCredential } from './credential.js';
 import { registerGrant } from './grant.js';
 import { registerKeys } from './keys.js';
+import { registerNode } from './node.js';
 import type { Io } from './output.js';
 import { registerPrincipal } from './principal.js';
 import { registerResource } from './resource.js';
@@ -47,5 +48,6 @@ export function buildProgram(io: Io): Command {
   registerKeys(program, contextOf);
   registerToken(program, contextOf);
   registerAudit(program, contextOf, io);
+  registerNode(program, contextOf, io);
   return program;
 }

@@ -154,6 +154,57 @@ export interface AuditKeysTable {
   created_at: number;
 }
 
+export interface ManagedKeysTable {
+  id: string;
+  tenant_id: string;
+  principal_id: string;
+  generation: number;
+  alg: string;
+  public_jwk: string;
+  /** PKCS#8 private key sealed by the master-key envelope; never leaves the server. */
+  private_key: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface NodesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+  last_seen_at: number | null;
+}
+
+export interface NodeKeysTable {
+  id: string;
+  tenant_id: string;
+  node_id: string;
+  public_jwk: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface NodeJoinTokensTable {
+  id: string;
+  tenant_id: string;
+  name: string | null;
+  /** Keyed digest of the join token; the token itself is shown once and never stored. */
+  digest: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  node_id: string | null;
+}
+
+export interface NodeAssignmentsTable {
+  tenant_id: string;
+  node_id: string;
+  principal_id: string;
+  created_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   principals: PrincipalsTable;
@@ -168,4 +219,9 @@ export interface Database {
   audit_event_principals: AuditEventPrincipalsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_keys: AuditKeysTable;
+  managed_keys: ManagedKeysTable;
+  nodes: NodesTable;
+  node_keys: NodeKeysTable;
+  node_join_tokens: NodeJoinTokensTable;
+  node_assignments: NodeAssignmentsTable;
 }

@@ -4,6 +4,7 @@ import type { Deps } from '../context.js';
 import { OAuthError, oauthErrors } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Services } from '../services.js';
+import { registerNodeProtocol } from '../nodes/protocol-routes.js';
 import { endpointsFor, serverMetadata } from './metadata.js';
 import { tokenEndpoint } from './token-endpoint.js';
 
@@ -57,4 +58,5 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
     return reply.header('cache-control', cacheFor(60)).header('content-type', 'application/jwk-set+json').send(await deps.keys.jwks(tenant.id));
   });
   app.post('/:tenant/oauth2/token', tokenEndpoint(deps, services, metrics));
+  registerNodeProtocol(app, deps, services);
 }

@@ -50,6 +50,7 @@ export function issuedEvent(request: FastifyRequest, d: TokenDecision, claims: A
     data: {
       grantType: d.grantType,
       authMethod: d.client?.method ?? null,
+      ...(d.client?.node ? { node: d.client.node } : {}),
       roles: claims.roles ?? null,
       scope: claims.scope ?? null,
       expiresAt: claims.exp,

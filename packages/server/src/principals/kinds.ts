@@ -20,13 +20,18 @@ export interface KindRules {
   requiresSponsor: boolean;
   /** May be named as another principal's sponsor. */
   maySponsor: boolean;
+  /**
+   * Signet generates and holds the principal's key pair (sealed, rotated at half its lifetime);
+   * its tokens are fetched by `signet node` daemons it is assigned to.
+   */
+  platformHeldKey: boolean;
 }
 
 export const KIND_RULES: Record<PrincipalKind, KindRules> = {
-  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldFederated: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true },
-  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false },
-  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false },
-  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false },
+  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldFederated: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, platformHeldKey: false },
+  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, platformHeldKey: false },
+  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, platformHeldKey: true },
+  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, platformHeldKey: false },
 };
 
 export function rulesFor(kind: PrincipalKind): KindRules {

@@ -11,6 +11,8 @@ import { rulesFor } from './kinds.js';
 import type { CreatePrincipalBody, Principal, PrincipalStatus, UpdatePrincipalBody } from './model.js';
 import { type PrincipalFilter, principalStore } from './store.js';
 import { changeDirectory } from '../db/directory-change.js';
+import { createFirstManagedKey } from '../managed-keys/service.js';
+import { managedKeyStore } from '../managed-keys/store.js';
 
 /** Principals of every kind: creation with kind rules, updates, disable/enable, soft delete. */
 export class PrincipalService {
@@ -52,6 +54,7 @@ export class PrincipalService {
       await this.checkSponsors(trx, tenant, principal, body.sponsors);
       await principalStore.insert(trx, principal);
       await this.audit(trx, actorOf(caller), 'principal.created', undefined, principal, now);
+      if (rulesFor(principal.kind).platformHeldKey) await createFirstManagedKey(this.deps, trx, tenant.id, principal.id, actorOf(caller));
     });
     return principal;
   }
@@ -104,6 +107,7 @@ export class PrincipalService {
         await credentialStore.delete(trx, tenant.id, id, credential.id);
         await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, before: { id: credential.id, type: credential.type, principalId: id } }]);
       }
+      await managedKeyStore.deleteForPrincipal(trx, tenant.id, id);
       await principalStore.update(trx, after);
       await this.audit(trx, actorOf(caller), 'principal.deleted', before, after, now);
     });

@@ -9,12 +9,20 @@ import { principalStore } from '../../principals/store.js';
 import type { Tenant } from '../../tenants/model.js';
 import type { Endpoints } from '../metadata.js';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'federated_jwt';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'node_assertion' | 'federated_jwt';
+
+/** The credential a client proved: a stored credential, or a managed identity's platform-held key. */
+export interface ProvenCredential {
+  id: string;
+  type: Credential['type'] | 'managed';
+}
 
 export interface AuthenticatedClient {
   principal: Principal;
-  credential: Credential;
+  credential: ProvenCredential;
   method: ClientAuthMethod;
+  /** The `signet node` that vouched for a managed identity (node_assertion only). */
+  node?: string;
   /** The external token's issuer and subject (federated_jwt only). */
   federated?: { issuer: string; subject: string };
 }

@@ -4,6 +4,7 @@ import type { Params } from '../params.js';
 import type { AuthenticatedClient, ClientAuthContext } from './client.js';
 import { authenticateWithSecret, parseBasic } from './client-secret.js';
 import { authenticateWithFederatedAssertion, isExternalAssertion } from './federated-jwt.js';
+import { authenticateThroughNode, NODE_ASSERTION_TYPE } from './node-assertion.js';
 import { authenticateWithAssertion } from './private-key-jwt.js';
 
 export type { AuthenticatedClient, ClientAuthContext, ClientAuthMethod } from './client.js';
@@ -30,6 +31,7 @@ export async function authenticateClient(ctx: ClientAuthContext, request: Fastif
     if (params.client_id === undefined) throw oauthErrors.invalidClient('client_id is missing');
     return authenticateWithSecret(ctx, params.client_id, params.client_secret as string, 'client_secret_post');
   }
+  if (assertion && params.client_assertion_type === NODE_ASSERTION_TYPE) return authenticateThroughNode(ctx, params);
   if (assertion) return isExternalAssertion(params) ? authenticateWithFederatedAssertion(ctx, params) : authenticateWithAssertion(ctx, params);
   throw oauthErrors.invalidClient('no client authentication was presented');
 }

@@ -1,0 +1,116 @@
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, decodeJwt, SignJWT, type JWK } from 'jose';
+
+/** Client assertion type of a managed identity's token request made by a node (server: oauth/client-auth/node-assertion.ts). */
+export const NODE_ASSERTION_TYPE = 'urn:signet:params:oauth:client-assertion-type:node-jwt';
+const REQUEST_TIMEOUT_MS = 10_000;
+const ASSERTION_LIFETIME_S = 60;
+
+/** A refusal from Signet (an OAuth error body), as opposed to Signet being unreachable. */
+export class SignetRefusal extends Error {
+  override name = 'SignetRefusal';
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+  ) {
+    super(`${error}: ${description}`);
+  }
+}
+
+/** Signet could not be reached (connection refused, timeout, 5xx). */
+export class SignetUnreachable extends Error {
+  override name = 'SignetUnreachable';
+}
+
+export interface NodeKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicJwk: JWK;
+}
+
+export async function generateNodeKey(): Promise<NodeKey> {
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicJwk = pair.publicKey.export({ format: 'jwk' }) as JWK;
+  return { kid: await calculateJwkThumbprint(publicJwk, 'sha256'), privateKey: pair.privateKey, publicJwk };
+}
+
+export interface IssuedToken {
+  accessToken: string;
+  /** Epoch seconds, from the token's own claims. */
+  issuedAt: number;
+  notBefore: number;
+  expiresAt: number;
+}
+
+async function post(url: string, body: string, contentType: string): Promise<unknown> {
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { 'content-type': contentType, accept: 'application/json' }, body, redirect: 'error', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    text = await response.text();
+  } catch (error) {
+    throw new SignetUnreachable(`cannot reach ${new URL(url).origin}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (response.status >= 500 || parsed === undefined) throw new SignetUnreachable(`${url} answered ${response.status}`);
+  if (response.status >= 400) {
+    const e = parsed as { error?: unknown; error_description?: unknown };
+    throw new SignetRefusal(response.status, typeof e.error === 'string' ? e.error : 'invalid_request', typeof e.error_description === 'string' ? e.error_description : '');
+  }
+  return parsed;
+}
+
+/** The calls `signet node` makes to Signet, each authenticated by a fresh assertion signed with the node key. */
+export class SignetNodeClient {
+  constructor(
+    /** The tenant's issuer, e.g. https://signet.example.com/acme. */
+    readonly issuer: string,
+  ) {}
+
+  async join(joinToken: string, key: NodeKey, name: string | undefined): Promise<{ nodeId: string; keyExpiresAt: number }> {
+    const body = (await post(`${this.issuer}/nodes/join`, JSON.stringify({ join_token: joinToken, jwk: key.publicJwk, ...(name ? { name } : {}) }), 'application/json')) as { node_id: string; key_expires_at: number };
+    return { nodeId: body.node_id, keyExpiresAt: body.key_expires_at };
+  }
+
+  /** Registers `next`, authenticated by `current`; the assertion's `jkt` names the new key. */
+  async rotateKey(nodeId: string, current: NodeKey, next: NodeKey): Promise<{ keyExpiresAt: number }> {
+    const assertion = await this.assertion(nodeId, nodeId, `${this.issuer}/nodes/keys`, current, { jkt: next.kid });
+    const body = (await post(`${this.issuer}/nodes/keys`, JSON.stringify({ assertion, jwk: next.publicJwk }), 'application/json')) as { key_expires_at: number };
+    return { keyExpiresAt: body.key_expires_at };
+  }
+
+  async identities(nodeId: string, key: NodeKey): Promise<Array<{ clientId: string; displayName: string }>> {
+    const assertion = await this.assertion(nodeId, nodeId, `${this.issuer}/nodes/identities`, key);
+    const body = (await post(`${this.issuer}/nodes/identities`, JSON.stringify({ assertion }), 'application/json')) as { identities: Array<{ client_id: string; display_name: string }> };
+    return body.identities.map((i) => ({ clientId: i.client_id, displayName: i.display_name }));
+  }
+
+  /** client_credentials for a managed identity, authenticated by the node's assertion (sub = the identity). */
+  async token(nodeId: string, key: NodeKey, identity: string, resource: string): Promise<IssuedToken> {
+    const endpoint = `${this.issuer}/oauth2/token`;
+    const assertion = await this.assertion(nodeId, identity, endpoint, key);
+    const form = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: NODE_ASSERTION_TYPE, client_assertion: assertion, resource });
+    const body = (await post(endpoint, form.toString(), 'application/x-www-form-urlencoded')) as { access_token: string };
+    const claims = decodeJwt(body.access_token);
+    const now = Math.floor(Date.now() / 1000);
+    return { accessToken: body.access_token, issuedAt: claims.iat ?? now, notBefore: claims.nbf ?? claims.iat ?? now, expiresAt: claims.exp ?? now };
+  }
+
+  private assertion(nodeId: string, subject: string, audience: string, key: NodeKey, extra: Record<string, unknown> = {}): Promise<string> {
+    return new SignJWT(extra)
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
+      .setIssuer(nodeId)
+      .setSubject(subject)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setExpirationTime(`${ASSERTION_LIFETIME_S}s`)
+      .setJti(randomUUID())
+      .sign(key.privateKey);
+  }
+}
