@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import type { FederationConfig } from '../config.js';
@@ -34,14 +34,18 @@ export interface FetchedJson {
 
 const MAX_REDIRECTS = 3;
 
-/** RFC 6890 special-purpose ranges and the like: never fetched from unless explicitly allowed. */
+/**
+ * RFC 6890 special-purpose ranges and the like: never fetched from unless explicitly allowed.
+ * IPv4-mapped IPv6 (::ffff:0:0/96) is not listed: BlockList would then match every IPv4 address;
+ * `permits` judges mapped addresses as the IPv4 address they carry.
+ */
 const SPECIAL_V4 = [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
   ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const;
 const SPECIAL_V6 = [
-  ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23],
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23],
   ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ] as const;
 
@@ -151,15 +155,16 @@ export class SafeFetcher {
       else callback(null, address, family);
     };
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    let req: ClientRequest | undefined;
     return withDeadline(
       new Promise<IncomingMessage>((resolve, reject) => {
-        const req = send(url, { method: 'GET', lookup: pinned, agent: false, headers: { accept: 'application/json', 'user-agent': 'signet-federation' } }, resolve);
+        req = send(url, { method: 'GET', lookup: pinned, agent: false, headers: { accept: 'application/json', 'user-agent': 'signet-federation' } }, resolve);
         req.on('error', () => reject(new FetchRefused('network', `cannot reach ${url.origin}`)));
-        setTimeout(() => req.destroy(), Math.max(0, deadline - Date.now())).unref();
         req.end();
       }),
       deadline,
       `fetching ${url.toString()}`,
+      () => req?.destroy(),
     );
   }
 
