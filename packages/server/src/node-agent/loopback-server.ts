@@ -134,7 +134,9 @@ async function respond(source: TokenSource, protocol: Protocol, query: URLSearch
 export function createLoopbackServer(source: TokenSource, identityHeader: string, onError: (error: unknown) => void): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://loopback');
-    const protocol: Protocol | undefined = url.pathname === IMDS_PATH ? 'imds' : url.pathname === APP_SERVICE_PATH ? 'appService' : undefined;
+    // msal-node canonicalises the IMDS URL with a trailing slash; IMDS accepts both.
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
+    const protocol: Protocol | undefined = path === IMDS_PATH ? 'imds' : path === APP_SERVICE_PATH ? 'appService' : undefined;
     if (!protocol) return send(res, 404, { error: 'not_found', error_description: 'Unknown path' });
     const refuse = (e: ProtocolError) => send(res, e.status, body(protocol, e));
     if (req.method !== 'GET') return refuse(new ProtocolError(405, 'invalid_request', 'Only GET is allowed'));

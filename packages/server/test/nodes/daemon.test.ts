@@ -50,6 +50,8 @@ describe('signet node (a real process): IMDS and App Service on loopback', () =>
     assert.deepEqual(await imds({ resource: setup.resource }, {}), { status: 400, body: { error: 'invalid_request', error_description: 'Required metadata header not specified' } });
     assert.deepEqual(await imds({ resource: setup.resource }, { Metadata: 'false' }), { status: 400, body: { error: 'invalid_request', error_description: 'Required metadata header not specified' } });
     assert.deepEqual(await imds({ resource: setup.resource }, { Metadata: 'true', 'X-Forwarded-For': '203.0.113.7' }), { status: 400, body: { error: 'invalid_request', error_description: 'Request contains X-Forwarded-For header' } });
+    const slash = await loopbackGet(`${daemon.url}${IMDS}/?${new URLSearchParams({ 'api-version': '2018-02-01', resource: setup.resource })}`, { Metadata: 'true' });
+    assert.equal(slash.status, 200, 'msal-node adds a trailing slash to the IMDS path');
     assert.deepEqual(await imds({}), { status: 400, body: { error: 'invalid_request', error_description: 'Required audience parameter not specified' } });
     assert.deepEqual(await loopbackGet(`${daemon.url}${IMDS}?resource=x`, { Metadata: 'true' }), { status: 400, body: { error: 'invalid_request', error_description: "Required query variable 'api-version' is missing" } });
   });
