@@ -8,8 +8,7 @@ import { rulesFor } from '../principals/kinds.js';
 import type { Principal } from '../principals/model.js';
 import { principalStore } from '../principals/store.js';
 import type { Tenant } from '../tenants/model.js';
-import { evaluate } from './evaluate.js';
-import { parseExpression, type Expr } from './expression.js';
+import { type Candidate, CandidateIndex } from './candidates.js';
 import { FetchRefused } from './fetch.js';
 import { IssuerKeys } from './jwks-cache.js';
 
@@ -54,9 +53,9 @@ const MAX_AUDIENCES = 10;
 /** Prefix of the replay-cache key: jtis are unique per issuer, whichever principal a token is for. */
 const REPLAY_PREFIX = 'iss:';
 
-interface Candidate {
-  credential: Credential;
-  expr: Expr | null;
+/** Which keys verify a candidate's tokens: the issuer's (discovery) or the credential's own. */
+function sourceOf(c: Candidate): string {
+  return c.credential.federation?.jwks ? `jwks:${c.credential.id}` : 'discovery';
 }
 
 const issuerKeysByDeps = new WeakMap<Deps, IssuerKeys>();
@@ -71,14 +70,9 @@ export function issuerKeysOf(deps: Deps): IssuerKeys {
   return keys;
 }
 
-/** Federated credentials for one issuer + audience, expressions parsed, through the directory cache. */
-function candidatesFor(ctx: FederationContext, issuer: string, audience: string): Promise<Candidate[]> {
-  return ctx.deps.cache.get(ctx.tenant.id, `federated:${issuer}\u0000${audience}`, async () =>
-    (await credentialStore.federatedFor(ctx.deps.db, ctx.tenant.id, issuer, audience)).map((credential) => ({
-      credential,
-      expr: credential.federation?.claims ? parseExpression(credential.federation.claims) : null,
-    })),
-  );
+/** Federated credentials for one issuer + audience, indexed for matching, through the directory cache. */
+function candidatesFor(ctx: FederationContext, issuer: string, audience: string): Promise<CandidateIndex> {
+  return ctx.deps.cache.get(ctx.tenant.id, `federated:${issuer}\u0000${audience}`, async () => new CandidateIndex(await credentialStore.federatedFor(ctx.deps.db, ctx.tenant.id, issuer, audience)));
 }
 
 function unverified(token: string): { alg: string; kid: string | undefined; iss: string; aud: string[] } {
@@ -141,46 +135,45 @@ export async function verifyFederatedToken(ctx: FederationContext, token: string
   const { alg, kid, iss, aud } = unverified(token);
   const now = deps.clock();
 
-  const all = (await Promise.all(aud.map((a) => candidatesFor(ctx, iss, a)))).flat().filter((c) => principalId === undefined || c.credential.principalId === principalId);
+  const indexes = await Promise.all(aud.map((a) => candidatesFor(ctx, iss, a)));
+  const mine = (c: Candidate) => principalId === undefined || c.credential.principalId === principalId;
+  const unexpired = (c: Candidate) => c.credential.expiresAt === null || c.credential.expiresAt > now;
+  const all = indexes.flatMap((index) => index.all).filter(mine);
   if (all.length === 0) throw await noCandidate(ctx, iss, principalId);
   // Expiry is checked at use: an expired credential stops working at once.
-  const live = all.filter((c) => c.credential.expiresAt === null || c.credential.expiresAt > now);
+  const live = all.filter(unexpired);
   if (live.length === 0) throw new FederationRefusal('credential', 'every federated credential for this issuer and audience has expired');
 
-  // Key sources: OIDC discovery (shared by every credential without keys) or keys on the credential.
-  const verified: { candidate: Candidate; payload: JWTPayload }[] = [];
-  let lastRefusal: FederationRefusal | undefined;
-  const sources = new Map<string, { jwks: { keys: JWK[] } | null; members: Candidate[] }>();
+  // Key sources: OIDC discovery (shared by every credential without keys) or keys on a credential.
+  const sources = new Map<string, { jwks: { keys: JWK[] } | null }>();
   for (const c of live) {
     const jwks = c.credential.federation?.jwks ?? null;
-    const key = jwks ? `jwks:${c.credential.id}` : 'discovery';
-    const source = sources.get(key) ?? { jwks, members: [] };
-    source.members.push(c);
-    sources.set(key, source);
+    sources.set(sourceOf(c), { jwks });
   }
-  for (const source of sources.values()) {
+  const verified = new Set<string>();
+  let payload: JWTPayload | undefined;
+  let lastRefusal: FederationRefusal | undefined;
+  for (const [key, source] of sources) {
     try {
-      const payload = await verifyWith(ctx, token, alg, kid, iss, source.members.map((m) => m.credential.federation?.audience as string), source.jwks, now);
-      for (const candidate of source.members) verified.push({ candidate, payload });
+      payload = await verifyWith(ctx, token, alg, kid, iss, aud, source.jwks, now);
+      verified.add(key);
     } catch (error) {
       lastRefusal = refusalOf(error);
     }
   }
-  const first = verified[0];
-  if (!first) throw lastRefusal ?? new FederationRefusal('signature', 'the signature does not verify');
-  const payload = first.payload;
+  if (!payload) throw lastRefusal ?? new FederationRefusal('signature', 'the signature does not verify');
   const sub = payload.sub as string;
+  const claims = payload;
 
-  const matches = verified.filter(({ candidate }) => (candidate.expr ? evaluate(candidate.expr, payload) : candidate.credential.federation?.subject === sub));
+  // Exact subjects first, then expressions, each in credential id order: deterministic.
+  const matches = indexes.flatMap((index) => index.match(claims)).filter((c) => mine(c) && unexpired(c) && verified.has(sourceOf(c)));
   if (matches.length === 0) {
-    const bySubject = verified.every(({ candidate }) => candidate.expr === null);
+    const bySubject = live.every((c) => c.expr === null);
     throw new FederationRefusal(bySubject ? 'subject' : 'claims', bySubject ? 'no federated credential names this subject' : 'no federated credential\'s subject or claims expression matches the token');
   }
-  // Exact subjects before expressions, then the oldest credential: deterministic.
-  matches.sort((a, b) => Number(a.candidate.expr !== null) - Number(b.candidate.expr !== null) || (a.candidate.credential.id < b.candidate.credential.id ? -1 : 1));
-  const principals = new Set(matches.map((m) => m.candidate.credential.principalId));
+  const principals = new Set(matches.map((m) => m.credential.principalId));
   if (principals.size > 1) throw new FederationRefusal('ambiguous', 'the token matches federated credentials of several principals; send client_id');
-  const credential = (matches[0] as (typeof matches)[number]).candidate.credential;
+  const credential = (matches[0] as Candidate).credential;
 
   const principal = await deps.cache.get(ctx.tenant.id, `principal:${credential.principalId}`, () => principalStore.get(deps.db, ctx.tenant.id, credential.principalId));
   if (!principal || principal.status !== 'active') throw new FederationRefusal('principal', `principal is ${principal?.status ?? 'unknown'}`);
@@ -196,7 +189,7 @@ export async function verifyFederatedToken(ctx: FederationContext, token: string
 }
 
 /** Signature and the registered claims (RFC 7519 §4.1), with bounded skew and age. */
-async function verifyWith(ctx: FederationContext, token: string, alg: string, kid: string | undefined, iss: string, audiences: string[], configured: { keys: JWK[] } | null, now: number): Promise<JWTPayload> {
+async function verifyWith(ctx: FederationContext, token: string, alg: string, kid: string | undefined, iss: string, audiences: readonly string[], configured: { keys: JWK[] } | null, now: number): Promise<JWTPayload> {
   const { federation } = ctx.deps.config;
   let keys: JWK[];
   if (configured) {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Credential } from '../../src/credentials/model.js';
+import { CandidateIndex } from '../../src/federation/candidates.js';
 import { evaluate } from '../../src/federation/evaluate.js';
 import { describeExpressionError, ExpressionError, MAX_EXPRESSION_LENGTH, parseExpression } from '../../src/federation/expression.js';
 import { compileGlob, globMatches, type GlobToken } from '../../src/federation/glob.js';
@@ -189,5 +191,59 @@ describe('glob matching', () => {
 
   it('refuses over-long values instead of matching them', () => {
     assert.equal(globMatches(glob('**'), 'x'.repeat(5000)), false);
+  });
+});
+
+describe('candidate index', () => {
+  const TENANT = '0190a000-0000-7000-8000-000000000000';
+  let n = 0;
+  function fed(over: { subject?: string; claims?: string; principalId?: string }): Credential {
+    n += 1;
+    const id = `0190a000-0000-7000-8000-${String(n).padStart(12, '0')}`;
+    return {
+      id,
+      tenantId: TENANT,
+      principalId: over.principalId ?? 'p',
+      type: 'federated',
+      description: null,
+      secretDigest: null,
+      publicJwk: null,
+      thumbprint: null,
+      certificate: null,
+      createdAt: 0,
+      expiresAt: null,
+      lastUsedAt: null,
+      federation: { issuer: 'https://i', audience: 'a', subject: over.subject ?? null, claims: over.claims ?? null, jwks: null },
+    };
+  }
+
+  it('finds exactly what evaluating every credential finds, exact subjects first', () => {
+    const credentials = [
+      fed({ claims: 'repository == "acme/api" && ref matches "refs/heads/release/*"' }),
+      fed({ claims: '"acme/api" == repository' }),
+      fed({ claims: 'repository == "acme/web"' }),
+      fed({ claims: 'repository != "acme/web" && environment == "prod"' }),
+      fed({ claims: 'environment in ["prod"] || repository == "x"' }),
+      fed({ claims: 'kubernetes.io.namespace == "payments"' }),
+      fed({ subject: 'repo:acme/api:environment:prod' }),
+      fed({ subject: 'repo:acme/other:environment:prod' }),
+    ];
+    const index = new CandidateIndex(credentials);
+    const found = index.match(github).map((c) => c.credential.id);
+    const expected = [credentials[6], credentials[0], credentials[1], credentials[3], credentials[4]].map((c) => c?.id);
+    assert.deepEqual(found, expected);
+    assert.deepEqual(index.match(kubernetes).map((c) => c.credential.id), [credentials[5]?.id]);
+  });
+
+  it('matches one token against 1,000 expression credentials quickly', () => {
+    const credentials = Array.from({ length: 1000 }, (_, i) => fed({ claims: `repository == "acme/repo-${i}" && ref matches "refs/heads/release/*" && environment == "prod"` }));
+    const index = new CandidateIndex(credentials);
+    const claims = { ...github, repository: 'acme/repo-999' };
+    assert.equal(index.match(claims).length, 1);
+    const rounds = 2000;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < rounds; i++) index.match(claims);
+    const perMatchUs = Number(process.hrtime.bigint() - started) / 1e3 / rounds;
+    assert.ok(perMatchUs < 200, `one match took ${perMatchUs.toFixed(1)} µs`);
   });
 });
