@@ -1,5 +1,6 @@
 import { applyAuditRetention } from './audit/retention.js';
 import type { Deps } from './context.js';
+import { nodeStore } from './nodes/store.js';
 import { forgetExpiredJtis } from './oauth/replay.js';
 import { tenantStore } from './tenants/store.js';
 
@@ -26,6 +27,7 @@ export async function runMaintenance(deps: Deps): Promise<void> {
   await forgetExpiredJtis(deps.db, deps.clock());
   try {
     await deps.managedKeys.rotateDue();
+    await nodeStore.deleteExpiredKeys(deps.db, deps.clock());
   } catch (error) {
     deps.log.error({ err: error }, 'managed identity key rotation failed');
   }

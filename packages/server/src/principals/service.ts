@@ -13,6 +13,7 @@ import { type PrincipalFilter, principalStore } from './store.js';
 import { changeDirectory } from '../db/directory-change.js';
 import { createFirstManagedKey } from '../managed-keys/service.js';
 import { managedKeyStore } from '../managed-keys/store.js';
+import { nodeStore } from '../nodes/store.js';
 
 /** Principals of every kind: creation with kind rules, updates, disable/enable, soft delete. */
 export class PrincipalService {
@@ -108,6 +109,7 @@ export class PrincipalService {
         await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, before: { id: credential.id, type: credential.type, principalId: id } }]);
       }
       await managedKeyStore.deleteForPrincipal(trx, tenant.id, id);
+      await nodeStore.unassignAll(trx, tenant.id, 'principal_id', id);
       await principalStore.update(trx, after);
       await this.audit(trx, actorOf(caller), 'principal.deleted', before, after, now);
     });
