@@ -24,6 +24,23 @@ export interface TokenSource {
 
 type Protocol = 'imds' | 'appService';
 
+/** Azure IMDS allows 20 requests per second per machine and answers 429 beyond; so does the node. */
+export const REQUESTS_PER_SECOND = 20;
+
+/** A token bucket: `rate` requests per second, bursts up to `rate`. */
+function rateLimiter(rate: number, now: () => number = Date.now): () => boolean {
+  let tokens = rate;
+  let last = now();
+  return () => {
+    const t = now();
+    tokens = Math.min(rate, tokens + ((t - last) / 1000) * rate);
+    last = t;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
 /** A refusal in the protocol's own error shape. */
 class ProtocolError extends Error {
   constructor(
@@ -132,6 +149,7 @@ async function respond(source: TokenSource, protocol: Protocol, query: URLSearch
  * Both refuse requests carrying `X-Forwarded-For`: a proxied request is an SSRF, not a local workload.
  */
 export function createLoopbackServer(source: TokenSource, identityHeader: string, onError: (error: unknown) => void): Server {
+  const allow = rateLimiter(REQUESTS_PER_SECOND);
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://loopback');
     // msal-node canonicalises the IMDS URL with a trailing slash; IMDS accepts both.
@@ -139,6 +157,10 @@ export function createLoopbackServer(source: TokenSource, identityHeader: string
     const protocol: Protocol | undefined = path === IMDS_PATH ? 'imds' : path === APP_SERVICE_PATH ? 'appService' : undefined;
     if (!protocol) return send(res, 404, { error: 'not_found', error_description: 'Unknown path' });
     const refuse = (e: ProtocolError) => send(res, e.status, body(protocol, e));
+    if (!allow()) {
+      res.setHeader('retry-after', '1');
+      return refuse(new ProtocolError(429, 'too_many_requests', `Too many requests: at most ${REQUESTS_PER_SECOND} per second`));
+    }
     if (req.method !== 'GET') return refuse(new ProtocolError(405, 'invalid_request', 'Only GET is allowed'));
     if (req.headers['x-forwarded-for'] !== undefined) return refuse(new ProtocolError(400, 'invalid_request', 'Request contains X-Forwarded-For header'));
     if (protocol === 'imds' && req.headers.metadata !== 'true') return refuse(new ProtocolError(400, 'invalid_request', 'Required metadata header not specified'));

@@ -74,7 +74,10 @@ export class SignetNodeClient {
   ) {}
 
   async join(joinToken: string, key: NodeKey, name: string | undefined): Promise<{ nodeId: string; keyExpiresAt: number }> {
-    const body = (await post(`${this.issuer}/nodes/join`, JSON.stringify({ join_token: joinToken, jwk: key.publicJwk, ...(name ? { name } : {}) }), 'application/json')) as { node_id: string; key_expires_at: number };
+    const endpoint = `${this.issuer}/nodes/join`;
+    // Proof of possession of the key being registered: signed by it, for the join endpoint.
+    const proof = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', typ: 'JWT' }).setAudience(endpoint).setIssuedAt().setExpirationTime(`${ASSERTION_LIFETIME_S}s`).setJti(randomUUID()).sign(key.privateKey);
+    const body = (await post(endpoint, JSON.stringify({ join_token: joinToken, jwk: key.publicJwk, proof, ...(name ? { name } : {}) }), 'application/json')) as { node_id: string; key_expires_at: number };
     return { nodeId: body.node_id, keyExpiresAt: body.key_expires_at };
   }
 

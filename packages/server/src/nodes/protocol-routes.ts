@@ -22,7 +22,7 @@ export function registerNodeProtocol(app: FastifyInstance, deps: Deps, services:
 
   app.post<{ Params: { tenant: string } }>('/:tenant/nodes/join', { bodyLimit: 16 * 1024 }, async (req, reply) => {
     const { tenant, issuer } = await tenantOf(req.params.tenant);
-    const { node, key } = await join(deps, tenant, req);
+    const { node, key } = await join(deps, tenant, issuer, req);
     return reply.status(201).headers(noStore).send({ node_id: node.id, name: node.name, tenant: tenant.name, issuer, kid: key.id, key_expires_at: seconds(key.expiresAt) });
   });
 

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { errors as joseErrors, importJWK, jwtVerify } from 'jose';
 import type { AuditActor, AuditEventInput } from '../audit/model.js';
 import { AuditUnavailable } from '../audit/writer.js';
 import type { Deps } from '../context.js';
@@ -45,6 +46,31 @@ async function nodePublicKey(jwk: unknown): Promise<ParsedKey> {
   }
 }
 
+/** A join proof may be this old (like client assertions, RFC 7523 §3), with FAPI's 10 s of clock skew. */
+const PROOF_MAX_AGE_S = 300;
+
+/**
+ * Proof of possession at join: `proof` is a JWT signed by the private half of the key being
+ * registered, for the join endpoint, fresh. Without it anyone holding a join token could register a
+ * public key someone else owns.
+ */
+async function verifyJoinProof(deps: Deps, proof: string, key: ParsedKey, audience: string): Promise<void> {
+  const alg = key.jwk.kty === 'OKP' ? 'EdDSA' : 'ES256';
+  try {
+    await jwtVerify(proof, await importJWK(key.jwk, alg), {
+      algorithms: [alg],
+      audience,
+      requiredClaims: ['iat', 'exp', 'jti'],
+      maxTokenAge: `${PROOF_MAX_AGE_S}s`,
+      clockTolerance: 10,
+      currentDate: new Date(deps.clock()),
+    });
+  } catch (error) {
+    if (error instanceof joseErrors.JOSEError) throw oauthErrors.invalidRequest('proof must be a fresh JWT signed by the key being registered, for the join endpoint', `join proof: ${error.code}`);
+    throw error;
+  }
+}
+
 function field(body: unknown, name: string): string {
   const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
   if (typeof value !== 'string' || value.length === 0 || value.length > 8192) throw oauthErrors.invalidRequest(`${name} is missing`);
@@ -73,14 +99,15 @@ async function refusing<T>(deps: Deps, tenant: Tenant, request: FastifyRequest, 
 }
 
 /**
- * Join (`POST {issuer}/nodes/join`): a node presents a join token and the public half of the key
- * pair it generated. The token is consumed atomically (single use, unexpired), the node and its
+ * Join (`POST {issuer}/nodes/join`): a node presents a join token, the public half of the key
+ * pair it generated and a proof signed with its private half. The token is consumed atomically (single use, unexpired), the node and its
  * first key are created in the same transaction, and the node learns its id.
  */
-export function join(deps: Deps, tenant: Tenant, request: FastifyRequest): Promise<{ node: Node; key: NodeKey }> {
+export function join(deps: Deps, tenant: Tenant, issuer: string, request: FastifyRequest): Promise<{ node: Node; key: NodeKey }> {
   return refusing(deps, tenant, request, 'node.join_refused', async () => {
     const token = field(request.body, 'join_token');
     const key = await nodePublicKey((request.body as Record<string, unknown>).jwk);
+    await verifyJoinProof(deps, field(request.body, 'proof'), key, nodeEndpointsFor(issuer).join);
     const nameField = (request.body as Record<string, unknown>).name;
     if (nameField !== undefined && (typeof nameField !== 'string' || nameField.length === 0 || nameField.length > 200)) throw oauthErrors.invalidRequest('name must be 1-200 characters');
     if (!token.startsWith(JOIN_TOKEN_PREFIX)) throw oauthErrors.invalidGrant('join token is invalid', 'not a join token');

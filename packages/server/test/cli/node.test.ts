@@ -20,7 +20,7 @@ describe('signet node (admin commands, against a real server)', () => {
     assert.match(token.token, /^sgn_join_/);
     assert.equal(token.name, 'web-01');
     assert.equal(Date.parse(token.expiresAt) - Date.parse(token.createdAt), 30 * 60_000);
-    const joined = await rawJoin(a, 'default', { join_token: token.token, jwk: (await generateNodeKey()).publicJwk });
+    const joined = await rawJoin(a, 'default', { join_token: token.token }, await generateNodeKey());
     assert.equal(joined.status, 201);
     const nodeId = joined.body.node_id as string;
 

@@ -27,7 +27,15 @@ export async function joinToken(a: Admin, tenant: string, body: Record<string, u
   return created.token;
 }
 
-export async function rawJoin(a: Admin, tenant: string, body: Record<string, unknown>): Promise<TokenResponse> {
+/** A join proof: signed by the key being registered, for the join endpoint, timed by the server's clock. */
+export function joinProof(a: Admin, tenant: string, key: NodeKey, over: { aud?: string } = {}): Promise<string> {
+  const now = Math.floor(a.s.now() / 1000);
+  return new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setAudience(over.aud ?? `${a.s.url}/${tenant}/nodes/join`).setIssuedAt(now).setExpirationTime(now + 60).setJti(randomUUID()).sign(key.privateKey);
+}
+
+/** POST {issuer}/nodes/join; with `key`, its public JWK and a proof signed by it are added. */
+export async function rawJoin(a: Admin, tenant: string, body: Record<string, unknown>, key?: NodeKey): Promise<TokenResponse> {
+  if (key) body = { jwk: key.publicJwk, proof: await joinProof(a, tenant, key), ...body };
   const response = await fetch(`${a.s.url}/${tenant}/nodes/join`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
@@ -35,7 +43,7 @@ export async function rawJoin(a: Admin, tenant: string, body: Record<string, unk
 /** Joins a node (fresh key) and assigns `identities` to it. */
 export async function joinedNode(a: Admin, tenant: string, identities: string[] = []): Promise<{ nodeId: string; key: NodeKey }> {
   const key = await generateNodeKey();
-  const res = await rawJoin(a, tenant, { join_token: await joinToken(a, tenant), jwk: key.publicJwk });
+  const res = await rawJoin(a, tenant, { join_token: await joinToken(a, tenant) }, key);
   assert.equal(res.status, 201, JSON.stringify(res.body));
   for (const id of identities) expectStatus(await a.call('PUT', `/tenants/${tenant}/nodes/${res.body.node_id}/identities/${id}`, undefined, await a.s.adminToken()), 200);
   return { nodeId: res.body.node_id, key };

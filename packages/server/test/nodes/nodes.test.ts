@@ -5,7 +5,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { type Admin, auditEvents, createPrincipal, expectError, expectStatus, startAdmin } from '../admin/helpers.js';
 import { expectInvalidClient, expectIssued, expectOAuthError, LENIENT_THROTTLE, postToken } from '../oauth/helpers.js';
 import { generateNodeKey, SignetNodeClient } from '../../src/node-agent/signet-client.js';
-import { joinedNode, joinToken, managedSetup, managedToken, nodeAssertion, rawJoin, type ManagedSetup } from './helpers.js';
+import { joinedNode, joinProof, joinToken, managedSetup, managedToken, nodeAssertion, rawJoin, type ManagedSetup } from './helpers.js';
 
 describe('nodes: join, assignment, the managed-identity token path', () => {
   let a: Admin;
@@ -26,11 +26,11 @@ describe('nodes: join, assignment, the managed-identity token path', () => {
     const token = await joinToken(a, setup.tenant.name, { name: 'web-01' });
     assert.match(token, /^sgn_join_[A-Za-z0-9_-]{43}$/);
     const first = await generateNodeKey();
-    const joined = await rawJoin(a, setup.tenant.name, { join_token: token, jwk: first.publicJwk });
+    const joined = await rawJoin(a, setup.tenant.name, { join_token: token }, first);
     assert.equal(joined.status, 201, JSON.stringify(joined.body));
     assert.equal(joined.body.name, 'web-01');
     assert.equal(joined.body.kid, first.kid);
-    const again = await rawJoin(a, setup.tenant.name, { join_token: token, jwk: (await generateNodeKey()).publicJwk });
+    const again = await rawJoin(a, setup.tenant.name, { join_token: token }, await generateNodeKey());
     expectOAuthError(again, 400, 'invalid_grant');
     await refusal(/join token was already used/, 'node.join_refused');
     const node = expectStatus(await a.call<{ name: string; status: string; keys: Array<Record<string, unknown>> }>('GET', `/tenants/${setup.tenant.name}/nodes/${joined.body.node_id}`), 200);
@@ -42,12 +42,24 @@ describe('nodes: join, assignment, the managed-identity token path', () => {
   it('an expired join token is refused (invalid_grant), an unknown one too', async () => {
     const token = await joinToken(a, setup.tenant.name, { ttlSeconds: 60 });
     a.s.advance(61_000);
-    expectOAuthError(await rawJoin(a, setup.tenant.name, { join_token: token, jwk: (await generateNodeKey()).publicJwk }), 400, 'invalid_grant');
+    expectOAuthError(await rawJoin(a, setup.tenant.name, { join_token: token }, await generateNodeKey()), 400, 'invalid_grant');
     await refusal(/join token has expired/, 'node.join_refused');
-    expectOAuthError(await rawJoin(a, setup.tenant.name, { join_token: `sgn_join_${'A'.repeat(43)}`, jwk: (await generateNodeKey()).publicJwk }), 400, 'invalid_grant');
-    expectOAuthError(await rawJoin(a, setup.tenant.name, { jwk: (await generateNodeKey()).publicJwk }), 400, 'invalid_request');
+    expectOAuthError(await rawJoin(a, setup.tenant.name, { join_token: `sgn_join_${'A'.repeat(43)}` }, await generateNodeKey()), 400, 'invalid_grant');
+    expectOAuthError(await rawJoin(a, setup.tenant.name, {}, await generateNodeKey()), 400, 'invalid_request');
     const rsa = { kty: 'RSA', n: 'x', e: 'AQAB' };
     expectOAuthError(await rawJoin(a, setup.tenant.name, { join_token: await joinToken(a, setup.tenant.name), jwk: rsa }), 400, 'invalid_request');
+  });
+
+  it('joining needs proof of possession of the key: none, or one signed by another key, is invalid_request and leaves the token unused', async () => {
+    const token = await joinToken(a, setup.tenant.name);
+    const key = await generateNodeKey();
+    expectOAuthError(await rawJoin(a, setup.tenant.name, { join_token: token, jwk: key.publicJwk }), 400, 'invalid_request');
+    const forged = await joinProof(a, setup.tenant.name, await generateNodeKey());
+    expectOAuthError(await rawJoin(a, setup.tenant.name, { join_token: token, jwk: key.publicJwk, proof: forged }), 400, 'invalid_request');
+    await refusal(/join proof: ERR_JWS_SIGNATURE_VERIFICATION_FAILED/, 'node.join_refused');
+    const elsewhere = await joinProof(a, setup.tenant.name, key, { aud: `${a.s.url}/other/nodes/join` });
+    expectOAuthError(await rawJoin(a, setup.tenant.name, { join_token: token, jwk: key.publicJwk, proof: elsewhere }), 400, 'invalid_request');
+    assert.equal((await rawJoin(a, setup.tenant.name, { join_token: token }, key)).status, 201);
   });
 
   it('an assigned managed identity gets a token: sub and client_id are the identity, kind managed, roles from grants; audited with the node and the managed key', async () => {
