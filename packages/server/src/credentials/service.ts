@@ -1,4 +1,6 @@
 import { type AdminCaller, actorOf } from '../admin/caller.js';
+import type { AuditActor } from '../audit/model.js';
+import type { Principal } from '../principals/model.js';
 import type { Deps } from '../context.js';
 import { newId, randomToken } from '../crypto/ids.js';
 import { apiErrors } from '../errors.js';
@@ -10,8 +12,11 @@ import { parseFederation } from './federated.js';
 import type { CreateCredentialBody, Credential, Federation } from './model.js';
 import { credentialStore } from './store.js';
 import { changeDirectory } from '../db/directory-change.js';
+import type { Page, PageRequest } from '../db/page.js';
 
 const DAY_MS = 86_400_000;
+/** Unexpired keys a principal may hold through self-service rotation (current, next, one spare). */
+export const MAX_SELF_SERVICE_KEYS = 5;
 /** Prefix so secret scanners can recognise a leaked Signet client secret. */
 export const SECRET_PREFIX = 'sgn_';
 
@@ -88,6 +93,54 @@ export class CredentialService {
       await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.added', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, after: describe(credential) }]);
     });
     return secret === undefined ? { credential } : { credential, secret };
+  }
+
+  /**
+   * Self-service rotation: a principal that proved its current key (private_key_jwt) adds its
+   * next public key. At most MAX_SELF_SERVICE_KEYS unexpired keys, so a stolen key cannot flood.
+   */
+  async addOwnKey(actor: AuditActor, tenant: Tenant, principal: Principal, jwk: Record<string, unknown>, expiresAt: number | null): Promise<Credential> {
+    const now = this.deps.clock();
+    if (expiresAt !== null && expiresAt <= now) throw apiErrors.invalid('expires_at must be in the future');
+    const parsed = await parsePublicJwk(jwk);
+    return changeDirectory(this.deps, tenant.id, async (trx) => {
+      const keys = (await credentialStore.listForPrincipal(trx, tenant.id, principal.id, 'key')).filter((c) => c.expiresAt === null || c.expiresAt > now);
+      if (keys.some((c) => c.thumbprint === parsed.thumbprint)) throw apiErrors.conflict('this principal already holds that key');
+      if (keys.length >= MAX_SELF_SERVICE_KEYS) throw apiErrors.invalid(`a principal holds at most ${MAX_SELF_SERVICE_KEYS} keys; retire one first`);
+      const credential: Credential = {
+        id: newId(),
+        tenantId: tenant.id,
+        principalId: principal.id,
+        type: 'key',
+        description: 'added by the principal (self-service rotation)',
+        secretDigest: null,
+        publicJwk: parsed.jwk,
+        thumbprint: parsed.thumbprint,
+        certificate: null,
+        createdAt: now,
+        expiresAt,
+        lastUsedAt: null,
+      };
+      await credentialStore.insert(trx, credential);
+      await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.added', actor, target: { type: 'credential', id: credential.id }, after: describe(credential) }]);
+      return credential;
+    });
+  }
+
+  /** Self-service rotation: retires one of the principal's own keys, never the one it just proved. */
+  async retireOwnKey(actor: AuditActor, tenant: Tenant, principal: Principal, credentialId: string, provenWith: string): Promise<void> {
+    if (credentialId === provenWith) throw apiErrors.conflict('authenticate with another key to retire this one');
+    await changeDirectory(this.deps, tenant.id, async (trx) => {
+      const credential = await credentialStore.get(trx, tenant.id, principal.id, credentialId);
+      if (!credential || credential.type !== 'key') throw apiErrors.notFound('key', credentialId);
+      await credentialStore.delete(trx, tenant.id, principal.id, credentialId);
+      await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.removed', actor, target: { type: 'credential', id: credentialId }, before: describe(credential) }]);
+    });
+  }
+
+  /** Credentials of the tenant that expire within `days` days from now, expired ones included. */
+  async expiring(tenant: Tenant, days: number, page: PageRequest): Promise<Page<Credential>> {
+    return credentialStore.expiringBefore(this.deps.db, tenant.id, this.deps.clock() + days * DAY_MS, page);
   }
 
   async list(tenant: Tenant, principalId: string): Promise<Credential[]> {

@@ -6,6 +6,7 @@ import type { Metrics } from '../http/metrics.js';
 import type { Services } from '../services.js';
 import { registerNodeProtocol } from '../nodes/protocol-routes.js';
 import { endpointsFor, serverMetadata } from './metadata.js';
+import { registerKeysEndpoint } from './keys-endpoint.js';
 import { tokenEndpoint } from './token-endpoint.js';
 
 /** Maps any error on a protocol endpoint to RFC 6749 §5.2 JSON; never a stack trace. */
@@ -58,5 +59,6 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
     return reply.header('cache-control', cacheFor(60)).header('content-type', 'application/jwk-set+json').send(await deps.keys.jwks(tenant.id));
   });
   app.post('/:tenant/oauth2/token', tokenEndpoint(deps, services, metrics));
+  registerKeysEndpoint(app, deps, services);
   registerNodeProtocol(app, deps, services);
 }
