@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { type Admin, auditEvents, createPrincipal, expectError, expectStatus, startAdmin } from '../admin/helpers.js';
-import { expectIssued, LENIENT_THROTTLE } from '../oauth/helpers.js';
+import { before, it } from 'node:test';
+import { type Admin, auditEvents, createPrincipal, expectError, expectStatus, adminOf } from '../admin/helpers.js';
+import { expectIssued } from '../oauth/helpers.js';
 import { runMaintenance } from '../../src/maintenance.js';
+import { describeEachServerBackend } from '../contract/backends.js';
 import { joinedNode, managedSetup, managedToken, type ManagedSetup } from './helpers.js';
 
 interface KeyView {
@@ -16,14 +17,13 @@ interface KeyView {
 
 const HOUR = 3_600_000;
 
-describe('managed identity keys: platform-held, rotated at half their lifetime without a gap', () => {
+describeEachServerBackend('managed identity keys: platform-held, rotated at half their lifetime without a gap', (server) => {
   let a: Admin;
   let setup: ManagedSetup;
   before(async () => {
-    a = await startAdmin(LENIENT_THROTTLE);
+    a = await adminOf(server());
     setup = await managedSetup(a);
   });
-  after(() => a.close());
 
   const keys = async (id = setup.managed.id) =>
     expectStatus(await a.call<{ items: KeyView[] }>('GET', `/tenants/${setup.tenant.name}/principals/${id}/managed-keys`, undefined, await a.s.adminToken()), 200).items;

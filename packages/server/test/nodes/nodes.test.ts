@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { type Admin, auditEvents, createPrincipal, expectError, expectStatus, startAdmin } from '../admin/helpers.js';
-import { expectInvalidClient, expectIssued, expectOAuthError, LENIENT_THROTTLE, postToken } from '../oauth/helpers.js';
+import { type Admin, auditEvents, createPrincipal, expectError, expectStatus, adminOf } from '../admin/helpers.js';
+import { expectInvalidClient, expectIssued, expectOAuthError, postToken } from '../oauth/helpers.js';
 import { generateNodeKey, SignetNodeClient } from '../../src/node-agent/signet-client.js';
+import { describeEachServerBackend } from '../contract/backends.js';
 import { joinedNode, joinProof, joinToken, managedSetup, managedToken, nodeAssertion, rawJoin, type ManagedSetup } from './helpers.js';
 
-describe('nodes: join, assignment, the managed-identity token path', () => {
+describeEachServerBackend('nodes: join, assignment, the managed-identity token path', (server) => {
   let a: Admin;
   let setup: ManagedSetup;
   before(async () => {
-    a = await startAdmin(LENIENT_THROTTLE);
+    a = await adminOf(server());
     setup = await managedSetup(a);
   });
-  after(() => a.close());
 
   const refusal = async (reason: RegExp, type = 'token.refused') => {
     const event = (await auditEvents(a, setup.tenant.id)).find((e) => e.type === type && reason.test(String(e.data.reason)));
