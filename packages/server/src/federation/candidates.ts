@@ -32,6 +32,24 @@ function requiredEquality(expr: Expr): { path: PathSegment[]; value: string } | 
   return null;
 }
 
+/**
+ * Parsed expressions by source text. The directory cache reloads a tenant's candidates whenever
+ * anything changes and at least every SIGNET_CACHE_STALENESS_MS; parsing is pure, so a reload
+ * re-reads rows but never re-parses 1,000 expressions.
+ */
+const PARSED = new Map<string, Expr>();
+const MAX_PARSED = 100_000;
+
+function parsed(source: string): Expr {
+  let expr = PARSED.get(source);
+  if (!expr) {
+    expr = parseExpression(source);
+    if (PARSED.size >= MAX_PARSED) PARSED.clear();
+    PARSED.set(source, expr);
+  }
+  return expr;
+}
+
 function push<K>(map: Map<K, Candidate[]>, key: K, candidate: Candidate): void {
   const list = map.get(key);
   if (list) list.push(candidate);
@@ -46,7 +64,7 @@ export class CandidateIndex {
   private readonly scanned: Candidate[] = [];
 
   constructor(credentials: readonly Credential[]) {
-    this.all = credentials.map((credential) => ({ credential, expr: credential.federation?.claims ? parseExpression(credential.federation.claims) : null }));
+    this.all = credentials.map((credential) => ({ credential, expr: credential.federation?.claims ? parsed(credential.federation.claims) : null }));
     for (const candidate of this.all) {
       const federation = candidate.credential.federation;
       if (!candidate.expr) {

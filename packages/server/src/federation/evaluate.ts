@@ -27,7 +27,7 @@ export function resolvePath(root: unknown, path: readonly PathSegment[], from = 
   let end = from;
   while (end < path.length && !(path[end] as PathSegment).exact) end++;
   for (let to = end; to > from; to--) {
-    const key = path.slice(from, to).map((s) => s.name).join('.');
+    const key = to === from + 1 ? first.name : path.slice(from, to).map((s) => s.name).join('.');
     if (!Object.hasOwn(root, key)) continue;
     const found = resolvePath(root[key], path, to);
     if (found !== MISSING) return found;

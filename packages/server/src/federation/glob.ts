@@ -43,14 +43,27 @@ export function compileGlob(pattern: string): GlobToken[] | { error: string; off
 export function globMatches(tokens: readonly GlobToken[], value: string): boolean {
   if (value.length > MAX_GLOB_SUBJECT) return false;
   const n = value.length;
+  // Leading literal and `?` tokens: compared directly (the common `prefix/*` needs no table).
+  let t = 0;
+  let at = 0;
+  for (; t < tokens.length; t++) {
+    const token = tokens[t] as GlobToken;
+    if (token.t === 'seg' || token.t === 'any') break;
+    const c = value[at];
+    if (c === undefined || (token.t === 'one' ? c === '/' : c !== token.c)) return false;
+    at++;
+  }
+  if (t === tokens.length) return at === n;
   // reach[i]: the tokens so far can match exactly value[0, i).
   let reach = new Uint8Array(n + 1);
-  reach[0] = 1;
-  for (const token of tokens) {
-    const next = new Uint8Array(n + 1);
+  let next = new Uint8Array(n + 1);
+  reach[at] = 1;
+  for (; t < tokens.length; t++) {
+    const token = tokens[t] as GlobToken;
+    next.fill(0);
     let alive = false;
     if (token.t === 'lit' || token.t === 'one') {
-      for (let i = 0; i < n; i++) {
+      for (let i = at; i < n; i++) {
         if (reach[i] !== 1) continue;
         const c = value[i] as string;
         if (token.t === 'one' ? c !== '/' : c === token.c) {
@@ -59,8 +72,8 @@ export function globMatches(tokens: readonly GlobToken[], value: string): boolea
         }
       }
     } else {
-      for (let i = 0; i <= n; i++) {
-        const grows = i > 0 && next[i - 1] === 1 && (token.t === 'any' || value[i - 1] !== '/');
+      for (let i = at; i <= n; i++) {
+        const grows = i > at && next[i - 1] === 1 && (token.t === 'any' || value[i - 1] !== '/');
         if (reach[i] === 1 || grows) {
           next[i] = 1;
           alive = true;
@@ -68,7 +81,7 @@ export function globMatches(tokens: readonly GlobToken[], value: string): boolea
       }
     }
     if (!alive) return false;
-    reach = next;
+    [reach, next] = [next, reach];
   }
   return reach[n] === 1;
 }
