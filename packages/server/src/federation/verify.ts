@@ -1,5 +1,6 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Deps } from '../context.js';
+import { OAuthError } from '../errors.js';
 import { ASSERTION_ALGS } from '../credentials/keys.js';
 import type { Credential } from '../credentials/model.js';
 import { credentialStore } from '../credentials/store.js';
@@ -31,6 +32,16 @@ export class FederationRefusal extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The OAuth error for a refusal: `invalid_client` when the token was a client assertion,
+ * `invalid_grant` when it was an RFC 8693 subject_token. The refusal is the cause, so the
+ * token.refused audit event records which check failed (`data.federationCheck`).
+ */
+export function refusalAsOAuthError(refusal: FederationRefusal, code: 'invalid_client' | 'invalid_grant'): OAuthError {
+  const description = code === 'invalid_client' ? 'client authentication failed' : 'the subject_token is not accepted';
+  return new OAuthError(code, description, `federation check "${refusal.check}" failed: ${refusal.message}`, { cause: refusal });
 }
 
 export interface FederatedMatch {

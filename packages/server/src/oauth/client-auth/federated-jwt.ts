@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import { isId } from '../../crypto/ids.js';
-import { OAuthError, oauthErrors } from '../../errors.js';
-import { FederationRefusal, verifyFederatedToken } from '../../federation/verify.js';
+import { oauthErrors } from '../../errors.js';
+import { FederationRefusal, refusalAsOAuthError, verifyFederatedToken } from '../../federation/verify.js';
 import type { Params } from '../params.js';
 import { type AuthenticatedClient, type ClientAuthContext, loadClient, touchCredential } from './client.js';
 import { JWT_BEARER_ASSERTION } from './private-key-jwt.js';
@@ -21,11 +21,6 @@ export function isExternalAssertion(params: Params): boolean {
   }
 }
 
-/** The OAuth error for a federation refusal at the token endpoint's client authentication. */
-export function invalidClientFor(refusal: FederationRefusal): OAuthError {
-  return new OAuthError('invalid_client', 'client authentication failed', `federation check "${refusal.check}" failed: ${refusal.message}`, { cause: refusal });
-}
-
 /**
  * Workload identity federation as client authentication (RFC 7523 §2.2 with an external issuer):
  * the `client_assertion` is the workload's token from its platform (GitHub Actions, Kubernetes, a
@@ -40,7 +35,7 @@ export async function authenticateWithFederatedAssertion(ctx: ClientAuthContext,
   try {
     match = await verifyFederatedToken(ctx, assertion, params.client_id);
   } catch (error) {
-    if (error instanceof FederationRefusal) throw invalidClientFor(error);
+    if (error instanceof FederationRefusal) throw refusalAsOAuthError(error, 'invalid_client');
     throw error;
   }
   const principal = await loadClient(ctx, match.principal.id);
