@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Io } from './output.js';
 import { shutdownRequested } from './start.js';
-import { usageError } from './errors.js';
+import { CliError, EXIT_CONNECTION, usageError } from './errors.js';
 
 interface RunOptions {
   server?: string;
@@ -48,6 +48,7 @@ export function registerNodeRun(node: Command, io: Io): void {
       // Loaded on demand: the admin commands never load the daemon.
       const { startNodeAgent } = await import('../node-agent/agent.js');
       const { createLogger } = await import('../logger.js');
+      const { SignetRefusal, SignetUnreachable } = await import('../node-agent/signet-client.js');
       const agent = await startNodeAgent({
         server,
         tenant,
@@ -61,6 +62,10 @@ export function registerNodeRun(node: Command, io: Io): void {
         identityHeaderFile: opts.identityHeaderFile && resolve(io.cwd, opts.identityHeaderFile),
         tickMs: io.env.SIGNET_NODE_TICK_MS ? Number(io.env.SIGNET_NODE_TICK_MS) : undefined,
         log: createLogger(opts.logLevel),
+      }).catch((error: unknown) => {
+        if (error instanceof SignetUnreachable) throw new CliError('connection_failed', error.message, EXIT_CONNECTION);
+        if (error instanceof SignetRefusal) throw new CliError(error.error, `Signet refused: ${error.description}`);
+        throw new CliError('node_failed', error instanceof Error ? error.message : String(error));
       });
       const ready = { nodeId: agent.nodeId, url: agent.url, identityEndpoint: agent.identityEndpoint, identityHeaderFile: agent.identityHeaderFile };
       io.stdout(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from '../logger.js';
 import { loadNodeSecret, NodeKeyFile } from './key-file.js';
 import { APP_SERVICE_PATH, createLoopbackServer, type Identity } from './loopback-server.js';
-import { generateNodeKey, type NodeKey, SignetNodeClient } from './signet-client.js';
+import { discoverIssuer, generateNodeKey, type NodeKey, SignetNodeClient } from './signet-client.js';
 import { TokenCache } from './token-cache.js';
 import { createPublicKey } from 'node:crypto';
 import type { JWK } from 'jose';
@@ -70,19 +70,22 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<RunningNodeAg
   const statePath = join(o.stateDir, 'node.json');
   const keyPath = join(o.stateDir, 'node-key.json');
   const nextKeyPath = join(o.stateDir, 'node-key.next.json');
-  const issuer = `${o.server.replace(/\/+$/, '')}/${encodeURIComponent(o.tenant)}`;
-  const client = new SignetNodeClient(issuer);
+  const tenantUrl = `${o.server.replace(/\/+$/, '')}/${encodeURIComponent(o.tenant)}`;
 
   let state: NodeState;
   let key: NodeKey;
+  let client: SignetNodeClient;
   if (existsSync(statePath)) {
     state = JSON.parse(readFileSync(statePath, 'utf8')) as NodeState;
-    if (state.issuer !== issuer) throw new Error(`${statePath} belongs to ${state.issuer}, not ${issuer}; use another --state-dir`);
+    if (state.server !== o.server || state.tenant !== o.tenant) throw new Error(`${statePath} belongs to tenant ${state.tenant} at ${state.server}; use another --state-dir`);
+    client = new SignetNodeClient(state.issuer, tenantUrl);
     const stored = keyFile.read(keyPath);
     key = { kid: stored.kid, privateKey: stored.privateKey, publicJwk: publicJwkOf(stored.privateKey) };
     rmSync(nextKeyPath, { force: true });
   } else {
     if (!o.joinToken) throw new Error('this node has not joined yet: give a join token (SIGNET_NODE_JOIN_TOKEN or --join-token-file)');
+    const issuer = await discoverIssuer(tenantUrl);
+    client = new SignetNodeClient(issuer, tenantUrl);
     key = await generateNodeKey();
     keyFile.write(keyPath, key.kid, key.privateKey);
     const joined = await client.join(o.joinToken, key, o.name);
