@@ -58,3 +58,19 @@ export function assertionFactory({ clientId, audience, privateKey, kid, lifetime
     return signEs256({ iss: clientId, sub: clientId, aud: audience, iat: now, exp: now + lifetimeSeconds, jti: `${prefix}.${counter}` }, privateKey, headerB64);
   };
 }
+
+/**
+ * A source of workload tokens from an external issuer (workload identity federation): ES256,
+ * `iss` = the issuer, the given `sub`/claims, a unique jti per token, as GitHub Actions or a
+ * Kubernetes API server would mint them.
+ */
+export function externalTokenFactory({ issuer, audience, claims, privateKey, kid, lifetimeSeconds = 300 }) {
+  const headerB64 = b64u(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid }));
+  const prefix = randomBytes(9).toString('base64url');
+  let counter = 0;
+  return () => {
+    const now = Math.floor(Date.now() / 1000);
+    counter += 1;
+    return signEs256({ iss: issuer, aud: audience, iat: now, nbf: now, exp: now + lifetimeSeconds, jti: `${prefix}.${counter}`, ...claims }, privateKey, headerB64);
+  };
+}

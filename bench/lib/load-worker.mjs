@@ -6,9 +6,16 @@
 import { createPrivateKey } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import autocannon from 'autocannon';
-import { assertionFactory } from './jwt.mjs';
+import { assertionFactory, externalTokenFactory } from './jwt.mjs';
 import { cpuSeconds, machineBusySeconds } from './procs.mjs';
 import { assertLoopback } from './http.mjs';
+
+/** private_key_jwt assertions (`assertion`) or external workload tokens (`federated`), each with a unique jti. */
+function assertions(spec) {
+  const privateKey = createPrivateKey(spec.privateKeyPem);
+  if (spec.kind === 'federated') return externalTokenFactory({ issuer: spec.issuer, audience: spec.audience, claims: spec.claims, privateKey, kid: spec.kid });
+  return assertionFactory({ clientId: spec.clientId, audience: spec.audience, privateKey, kid: spec.kid });
+}
 
 function requestSpec(spec) {
   const headers = { 'content-type': 'application/x-www-form-urlencoded', ...(spec.headers ?? {}) };
@@ -23,8 +30,8 @@ function requestSpec(spec) {
       requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: auths[i++ % auths.length] } }) }],
     };
   }
-  if (spec.kind === 'assertion') {
-    const next = assertionFactory({ clientId: spec.clientId, audience: spec.audience, privateKey: createPrivateKey(spec.privateKeyPem), kid: spec.kid });
+  if (spec.kind === 'assertion' || spec.kind === 'federated') {
+    const next = assertions(spec);
     const prefix = `${spec.body}&client_assertion_type=${encodeURIComponent('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')}&client_assertion=`;
     return {
       method: 'POST',
@@ -44,8 +51,8 @@ function requestSource(spec) {
     let i = 0;
     return () => ({ headers: { ...headers, authorization: spec.authorizations[i++ % spec.authorizations.length] }, body: spec.body });
   }
-  if (spec.kind === 'assertion') {
-    const next = assertionFactory({ clientId: spec.clientId, audience: spec.audience, privateKey: createPrivateKey(spec.privateKeyPem), kid: spec.kid });
+  if (spec.kind === 'assertion' || spec.kind === 'federated') {
+    const next = assertions(spec);
     const prefix = `${spec.body}&client_assertion_type=${encodeURIComponent('urn:ietf:params:oauth:client-assertion-type:jwt-bearer')}&client_assertion=`;
     return () => ({ headers, body: `${prefix}${next()}` });
   }

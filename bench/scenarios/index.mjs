@@ -3,13 +3,13 @@
 // here — `run.mjs --only <name>` picks any subset.
 //
 // Planned, to be added with their features (not run, not faked until then):
-//   introspection (RFC 7662) · token exchange (RFC 8693, agents) · federation (workload identity
-//   tokens as client assertions).
+//   introspection (RFC 7662) · token exchange (RFC 8693, agents).
 import { adminListLargeDirectory } from './admin-list-large-directory.mjs';
 import { auditIngest } from './audit-ingest.mjs';
 import { clientCredentialsPrivateKeyJwt } from './client-credentials-private-key-jwt.mjs';
 import { clientCredentialsSecret } from './client-credentials-secret.mjs';
 import { coldStart } from './cold-start.mjs';
+import { federation } from './federation.mjs';
 import { memoryLargeDirectory } from './memory-large-directory.mjs';
 import { passwordSignIn } from './password-sign-in.mjs';
 
@@ -21,6 +21,7 @@ export const SCENARIOS = [
   { name: 'admin-list-large-directory', title: 'Admin API: list every principal', run: adminListLargeDirectory },
   { name: 'audit-ingest', title: 'Audit ingest', run: auditIngest },
   { name: 'password-sign-in', title: 'Password sign-ins', run: passwordSignIn },
+  { name: 'federation', title: 'Workload identity federation, 1,000 federated credentials', run: federation },
 ];
 
-export const PLANNED = ['introspection', 'token-exchange', 'federation'];
+export const PLANNED = ['introspection', 'token-exchange'];

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 
 /** Signing algorithms Signet will sign access tokens with (FAPI 2.0 floor: no `none`, no HMAC). */
@@ -47,6 +48,34 @@ export interface Config {
   auditWrites: 'on' | 'off-for-benchmarks';
   /** SIGNET_CACHE_STALENESS_MS — bound on how stale a node's view of another node's changes may be (default 1000). */
   cacheStalenessMs: number;
+  /** Workload identity federation: verifying external tokens and fetching their issuers' keys. */
+  federation: FederationConfig;
+  /** SIGNET_MANAGED_KEY_LIFETIME_SECONDS — lifetime of a managed identity's platform-held key; the next key is made at half of it (default 86400). */
+  managedKeyLifetimeSeconds: number;
+  /** SIGNET_NODE_KEY_LIFETIME_SECONDS — lifetime of a `signet node` key; the node registers its next key at half of it (default 86400). */
+  nodeKeyLifetimeSeconds: number;
+  /** SIGNET_NODE_JOIN_TOKEN_TTL — default lifetime of a node join token in seconds (default 3600, at most 7 days). */
+  nodeJoinTokenTtlSeconds: number;
+}
+
+export interface FederationConfig {
+  /** SIGNET_FEDERATION_ALLOW_HTTP_ISSUERS — comma-separated origins (`http://host:port`) whose keys may be fetched over plain http (default none: https only). */
+  allowHttpOrigins: string[];
+  /** SIGNET_FEDERATION_ALLOW_PRIVATE_NETWORKS — comma-separated CIDRs (`127.0.0.1/32`) exempt from the private/loopback/link-local refusal (default none). */
+  allowPrivateNetworks: string[];
+  /** SIGNET_FEDERATION_CLOCK_SKEW_SECONDS — tolerance on exp/nbf/iat (default 30, at most 300). */
+  clockSkewSeconds: number;
+  /** SIGNET_FEDERATION_MAX_TOKEN_AGE_SECONDS — external tokens issued (iat) longer ago are refused (default 3600). */
+  maxTokenAgeSeconds: number;
+  /** SIGNET_FEDERATION_FETCH_TIMEOUT_MS — whole-request timeout for discovery and JWKS fetches (default 5000). */
+  fetchTimeoutMs: number;
+  /** SIGNET_FEDERATION_MAX_RESPONSE_BYTES — largest discovery or JWKS document read (default 262144). */
+  maxResponseBytes: number;
+  /** SIGNET_FEDERATION_KEYS_MIN_CACHE_SECONDS / _MAX_CACHE_SECONDS — bounds on Cache-Control max-age for fetched keys (default 300 / 86400). */
+  keysMinCacheSeconds: number;
+  keysMaxCacheSeconds: number;
+  /** SIGNET_FEDERATION_REFETCH_INTERVAL_SECONDS — fewest seconds between two fetches of one issuer's keys (unknown kid, failures; default 30). */
+  refetchIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -166,5 +195,48 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     auditSealSeconds: int(env, 'SIGNET_AUDIT_SEAL_SECONDS', 10, 1, 3600),
     auditSealEvents: int(env, 'SIGNET_AUDIT_SEAL_EVENTS', 10000, 1, 10_000_000),
     cacheStalenessMs: int(env, 'SIGNET_CACHE_STALENESS_MS', 1000, 100, 60000),
+    federation: federationConfig(env, warn),
+    managedKeyLifetimeSeconds: int(env, 'SIGNET_MANAGED_KEY_LIFETIME_SECONDS', 86400, 10, 90 * 86400),
+    nodeKeyLifetimeSeconds: int(env, 'SIGNET_NODE_KEY_LIFETIME_SECONDS', 86400, 10, 90 * 86400),
+    nodeJoinTokenTtlSeconds: int(env, 'SIGNET_NODE_JOIN_TOKEN_TTL', 3600, 60, 7 * 86400),
+  };
+}
+
+function commaList(env: Env, name: string): string[] {
+  return (env[name] || '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function federationConfig(env: Env, warn: (message: string) => void): FederationConfig {
+  const allowHttpOrigins = commaList(env, 'SIGNET_FEDERATION_ALLOW_HTTP_ISSUERS').map((raw) => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(`SIGNET_FEDERATION_ALLOW_HTTP_ISSUERS: "${raw}" is not a URL`);
+    }
+    if (url.protocol !== 'http:') throw new ConfigError(`SIGNET_FEDERATION_ALLOW_HTTP_ISSUERS: "${raw}" must be an http:// origin`);
+    return url.origin;
+  });
+  const allowPrivateNetworks = commaList(env, 'SIGNET_FEDERATION_ALLOW_PRIVATE_NETWORKS');
+  for (const cidr of allowPrivateNetworks) {
+    const [address, bits, extra] = cidr.split('/');
+    const family = address ? isIP(address) : 0;
+    if (extra !== undefined || !family || bits === undefined || !/^\d+$/.test(bits) || Number(bits) > (family === 4 ? 32 : 128)) {
+      throw new ConfigError(`SIGNET_FEDERATION_ALLOW_PRIVATE_NETWORKS: "${cidr}" is not a CIDR (e.g. 10.0.0.0/8)`);
+    }
+  }
+  if (allowHttpOrigins.length > 0) warn(`SIGNET_FEDERATION_ALLOW_HTTP_ISSUERS: keys of ${allowHttpOrigins.join(', ')} are fetched over plain http; use this only for tests on loopback`);
+  if (allowPrivateNetworks.length > 0) warn(`SIGNET_FEDERATION_ALLOW_PRIVATE_NETWORKS: issuer keys may be fetched from ${allowPrivateNetworks.join(', ')}; make sure nothing else answers there`);
+  const keysMinCacheSeconds = int(env, 'SIGNET_FEDERATION_KEYS_MIN_CACHE_SECONDS', 300, 0, 86400);
+  return {
+    allowHttpOrigins,
+    allowPrivateNetworks,
+    clockSkewSeconds: int(env, 'SIGNET_FEDERATION_CLOCK_SKEW_SECONDS', 30, 0, 300),
+    maxTokenAgeSeconds: int(env, 'SIGNET_FEDERATION_MAX_TOKEN_AGE_SECONDS', 3600, 60, 86400),
+    fetchTimeoutMs: int(env, 'SIGNET_FEDERATION_FETCH_TIMEOUT_MS', 5000, 100, 60000),
+    maxResponseBytes: int(env, 'SIGNET_FEDERATION_MAX_RESPONSE_BYTES', 262144, 1024, 10 * 1024 * 1024),
+    keysMinCacheSeconds,
+    keysMaxCacheSeconds: int(env, 'SIGNET_FEDERATION_KEYS_MAX_CACHE_SECONDS', 86400, Math.max(keysMinCacheSeconds, 1), 7 * 86400),
+    refetchIntervalSeconds: int(env, 'SIGNET_FEDERATION_REFETCH_INTERVAL_SECONDS', 30, 1, 3600),
   };
 }

@@ -5,6 +5,7 @@ import type { Envelope } from './crypto/envelope.js';
 import type { SecretHasher } from './crypto/digest.js';
 import type { Db, DbKind } from './db/connect.js';
 import type { Logger } from './logger.js';
+import type { ManagedKeyService } from './managed-keys/service.js';
 import type { SigningKeyService } from './signing-keys/service.js';
 
 /** What every service is built from. Created once, in main.ts. */
@@ -21,4 +22,6 @@ export interface Deps {
   audit: AuditWriter;
   /** Directory data for the token path; see DirectoryCache for its invalidation rules. */
   cache: DirectoryCache;
+  /** Managed identities' platform-held keys (created with the principal, rotated by maintenance). */
+  managedKeys: ManagedKeyService;
 }

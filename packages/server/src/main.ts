@@ -9,6 +9,7 @@ import { deriveKey, Envelope } from './crypto/envelope.js';
 import { connect } from './db/connect.js';
 import { buildApp } from './http/app.js';
 import { createLogger, type Logger } from './logger.js';
+import { ManagedKeyService } from './managed-keys/service.js';
 import { runMaintenance, scheduleMaintenance } from './maintenance.js';
 import { createServices, type Services } from './services.js';
 import { SigningKeyService } from './signing-keys/service.js';
@@ -78,6 +79,7 @@ export async function createSignet(config: Config, options: CreateOptions = {}):
     keys,
     audit,
     cache: new DirectoryCache(config.cacheStalenessMs, clock),
+    managedKeys: new ManagedKeyService({ db: connection.db, envelope, clock, config, audit, log }),
   };
   try {
     const services = createServices(deps);

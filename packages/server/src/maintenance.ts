@@ -1,5 +1,6 @@
 import { applyAuditRetention } from './audit/retention.js';
 import type { Deps } from './context.js';
+import { nodeStore } from './nodes/store.js';
 import { forgetExpiredJtis } from './oauth/replay.js';
 import { forgetExpiredAuthorizations } from './oauth/tokens/cleanup.js';
 import { forgetExpiredSignIns } from './people/cleanup.js';
@@ -7,7 +8,8 @@ import { tenantStore } from './tenants/store.js';
 
 /**
  * Periodic housekeeping on every node: scheduled signing-key rotation (guarded, so concurrent
- * nodes rotate once) and removal of expired client-assertion jtis.
+ * nodes rotate once), managed identities' next keys at half their lifetime (guarded the same way),
+ * and removal of expired client-assertion jtis.
  */
 export async function runMaintenance(deps: Deps): Promise<void> {
   let cursor: string | undefined;
@@ -27,6 +29,12 @@ export async function runMaintenance(deps: Deps): Promise<void> {
   await forgetExpiredJtis(deps.db, deps.clock());
   await forgetExpiredAuthorizations(deps.db, deps.clock());
   await forgetExpiredSignIns(deps.db, deps.clock());
+  try {
+    await deps.managedKeys.rotateDue();
+    await nodeStore.deleteExpiredKeys(deps.db, deps.clock());
+  } catch (error) {
+    deps.log.error({ err: error }, 'managed identity key rotation failed');
+  }
   try {
     for (const segment of await applyAuditRetention(deps.db, deps.clock())) deps.log.info(segment, 'audit events past retention deleted');
   } catch (error) {

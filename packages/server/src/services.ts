@@ -4,6 +4,7 @@ import { ConsentService } from './consents/service.js';
 import type { Deps } from './context.js';
 import { CredentialService } from './credentials/service.js';
 import { GrantService } from './grants/service.js';
+import { NodeService } from './nodes/service.js';
 import { PrincipalService } from './principals/service.js';
 import { ResourceService } from './resources/service.js';
 import type { SigningKeyService } from './signing-keys/service.js';
@@ -20,6 +21,7 @@ export interface Services {
   oauthClients: OAuthClientService;
   consents: ConsentService;
   people: People;
+  nodes: NodeService;
 }
 
 export function createServices(deps: Deps): Services {
@@ -36,5 +38,6 @@ export function createServices(deps: Deps): Services {
     oauthClients: new OAuthClientService(deps, principals),
     consents: new ConsentService(deps, principals, resources),
     people: createPeople(deps),
+    nodes: new NodeService(deps, principals),
   };
 }

@@ -7,6 +7,8 @@ import { registerConsentRoutes } from '../consents/routes.js';
 import type { Deps } from '../context.js';
 import { registerCredentialRoutes } from '../credentials/routes.js';
 import { registerGrantRoutes } from '../grants/routes.js';
+import { registerManagedKeyRoutes } from '../managed-keys/routes.js';
+import { registerNodeRoutes } from '../nodes/routes.js';
 import { AccessTokenVerifier } from '../oauth/verify-access-token.js';
 import { registerPrincipalRoutes } from '../principals/routes.js';
 import { registerResourceRoutes } from '../resources/routes.js';
@@ -44,4 +46,6 @@ export async function registerAdmin(app: FastifyInstance, deps: Deps, services: 
   registerPeopleAdminRoutes(app, services);
   registerOAuthClientRoutes(app, services);
   registerConsentRoutes(app, services);
+  registerNodeRoutes(app, services);
+  registerManagedKeyRoutes(app, deps, services);
 }

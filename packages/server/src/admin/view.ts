@@ -42,6 +42,9 @@ export const view = {
     createdAt: isoTime(c.createdAt) as string,
     expiresAt: isoTime(c.expiresAt),
     lastUsedAt: isoTime(c.lastUsedAt),
+    ...(c.federation
+      ? { issuer: c.federation.issuer, audience: c.federation.audience, subject: c.federation.subject, claims: c.federation.claims, jwks: c.federation.jwks as { keys: Record<string, unknown>[] } | null }
+      : {}),
   }),
   resource: (r: Resource) => ({
     id: r.id,

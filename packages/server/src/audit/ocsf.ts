@@ -16,7 +16,9 @@ import type { AuditRecord } from './model.js';
  *   `auth_protocol` Other ("Signet sign-in": password, TOTP, WebAuthn), reason in `status_detail`.
  * - `mfa.*`, `password.*`, `invitation.*`, `recovery_codes.*` → Account Change (3001):
  *   MFA Factor Enable (10) / Disable (11), Password Change (3), Password Reset (4), else Other.
- * - everything else (tenants, resources, grants, signing keys) → Entity Management (3004).
+ * - everything else (tenants, resources, grants, signing keys, OAuth client settings, managed
+ *   identity keys, nodes) → Entity Management (3004); a node joining is Create, (un)assigning an
+ *   identity Update.
  *
  * The actor is `actor.user` (an admin for directory changes, the authenticated client for
  * tokens). A delegation chain (`data.delegation`, outermost actor first) is kept whole in
@@ -88,7 +90,7 @@ const CLASSES = {
   entityManagement: {
     uid: 3004,
     name: 'Entity Management',
-    activities: { created: [1, 'Create'], added: [1, 'Create'], updated: [3, 'Update'], rotated: [3, 'Update'], deleted: [4, 'Delete'], removed: [4, 'Delete'], enabled: [8, 'Enable'], disabled: [9, 'Disable'] },
+    activities: { created: [1, 'Create'], added: [1, 'Create'], updated: [3, 'Update'], rotated: [3, 'Update'], deleted: [4, 'Delete'], removed: [4, 'Delete'], enabled: [8, 'Enable'], disabled: [9, 'Disable'], joined: [1, 'Create'], assigned: [3, 'Update'], unassigned: [3, 'Update'] },
   },
 } as const satisfies Record<string, { uid: number; name: string; activities: Record<string, Activity> }>;
 type OcsfClass = (typeof CLASSES)[keyof typeof CLASSES];

@@ -1,10 +1,10 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { segment } from './client.js';
 import type { ContextOf } from './context.js';
 import { usageError } from './errors.js';
 import { asObject, asPage, type JsonObject } from './json.js';
 import { readPublicJwk, readText } from './key-file.js';
-import { parseInstant, tenantOption } from './options.js';
+import { addPaging, collect, parseInstant, parseJsonObject, tenantOption, type PagingOptions } from './options.js';
 import { column } from './output.js';
 
 export const CREDENTIAL_COLUMNS = [
@@ -12,6 +12,9 @@ export const CREDENTIAL_COLUMNS = [
   column('type'),
   column('description'),
   column('thumbprint'),
+  column('issuer'),
+  column('subject'),
+  column('claims'),
   column('createdAt', 'created'),
   column('expiresAt', 'expires'),
   column('lastUsedAt', 'last used'),
@@ -40,8 +43,39 @@ async function credentialBody(opts: AddOptions): Promise<JsonObject> {
   return body;
 }
 
+interface FederatedOptions {
+  issuer: string;
+  audience: string;
+  subject?: string;
+  claims?: string;
+  jwks?: string;
+  key?: string[];
+  description?: string;
+  expires?: string;
+  tenant?: string;
+}
+
+/** The request body of a federated credential: exactly one of --subject or --claims. */
+async function federatedBody(opts: FederatedOptions): Promise<JsonObject> {
+  if ((opts.subject === undefined) === (opts.claims === undefined)) throw usageError('give exactly one of --subject <sub> or --claims <expression>');
+  if (opts.jwks !== undefined && opts.key !== undefined) throw usageError('give --jwks or --key, not both');
+  const body: JsonObject = { type: 'federated', issuer: opts.issuer, audience: opts.audience };
+  if (opts.subject !== undefined) body.subject = opts.subject;
+  if (opts.claims !== undefined) body.claims = opts.claims;
+  if (opts.jwks !== undefined) body.jwks = parseJsonObject(await readText(opts.jwks, 'JWKS file'));
+  if (opts.key !== undefined) body.keys = await Promise.all(opts.key.map((file) => readText(file, 'PEM public key file')));
+  if (opts.description !== undefined) body.description = opts.description;
+  if (opts.expires !== undefined) body.expiresAt = opts.expires;
+  return body;
+}
+
+function parseDays(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 3650) throw new InvalidArgumentError('must be an integer from 0 to 3650');
+  return Number(value);
+}
+
 export function registerCredential(program: Command, contextOf: ContextOf): void {
-  const credential = program.command('credential').description("Manage a principal's client secrets and keys");
+  const credential = program.command('credential').description("Manage a principal's client secrets, keys and federated credentials");
 
   credential
     .command('add <principal>')
@@ -66,6 +100,39 @@ export function registerCredential(program: Command, contextOf: ContextOf): void
       }
       if (typeof secret === 'string') ctx.out.warn('store this secret now: it is shown only once and cannot be retrieved again');
     });
+
+  credential
+    .command('add-federated <principal>')
+    .description('Trust tokens of an external issuer (GitHub Actions, Kubernetes, a cloud): no secret at all')
+    .requiredOption('--issuer <url>', 'the external issuer, exactly as in its tokens\' iss (https)')
+    .requiredOption('--audience <aud>', 'the audience the external token must carry')
+    .option('--subject <sub>', 'accept exactly this sub')
+    .option('--claims <expression>', 'accept tokens whose claims satisfy this expression, e.g. \'repository == "acme/api" && ref matches "refs/heads/release/*"\'')
+    .option('--jwks <file>', 'verify with the keys of this JWKS file instead of OIDC discovery')
+    .option('--key <file>', 'verify with this PEM public key instead of OIDC discovery (repeatable)', collect)
+    .option('--description <text>', 'what it is for')
+    .option('--expires <iso>', 'expiry, an ISO 8601 date-time', parseInstant)
+    .addOption(tenantOption())
+    .action(async (principal: string, opts: FederatedOptions, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const body = await federatedBody(opts);
+      const path = `${await ctx.tenantPath(opts.tenant)}/principals/${segment(principal)}/credentials`;
+      ctx.out.record(asObject(await ctx.call('POST', path, { body }), 'the credential'));
+    });
+
+  addPaging(
+    credential
+      .command('expiring')
+      .description("List every principal's credentials that expire within --days days (expired ones included)")
+      .requiredOption('--days <n>', 'how many days ahead', parseDays)
+      .addOption(tenantOption()),
+  ).action(async (opts: PagingOptions & { days: number; tenant?: string }, cmd: Command) => {
+    const ctx = contextOf(cmd);
+    const query: Record<string, string> = { expiringWithinDays: String(opts.days) };
+    if (opts.limit !== undefined) query.limit = String(opts.limit);
+    if (opts.cursor !== undefined) query.cursor = opts.cursor;
+    ctx.out.list(await ctx.list(`${await ctx.tenantPath(opts.tenant)}/credentials`, query, opts.all), [column('principalId', 'principal'), ...CREDENTIAL_COLUMNS]);
+  });
 
   credential
     .command('list <principal>')

@@ -6,6 +6,7 @@ import { registerCredential } from './credential.js';
 import { registerGrant } from './grant.js';
 import { registerKeys } from './keys.js';
 import { registerOAuthClient } from './oauth-client.js';
+import { registerNode } from './node.js';
 import type { Io } from './output.js';
 import { registerPrincipal } from './principal.js';
 import { registerResource } from './resource.js';
@@ -51,5 +52,6 @@ export function buildProgram(io: Io): Command {
   registerToken(program, contextOf);
   registerAudit(program, contextOf, io);
   registerOAuthClient(program, contextOf);
+  registerNode(program, contextOf, io);
   return program;
 }

@@ -4,7 +4,7 @@ import type { Io } from './output.js';
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** Resolves on the first SIGINT or SIGTERM; a second one while shutting down exits at once. */
-function shutdownRequested(io: Io): Promise<NodeJS.Signals> {
+export function shutdownRequested(io: Io): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       for (const name of SIGNALS) process.off(name, onSignal);

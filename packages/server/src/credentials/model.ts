@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import type { JWK } from 'jose';
 import { OneOf } from '../http/schema.js';
 
-export const CREDENTIAL_TYPES = ['secret', 'key'] as const;
+export const CREDENTIAL_TYPES = ['secret', 'key', 'federated'] as const;
 export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
 
 export interface Credential {
@@ -22,6 +22,22 @@ export interface Credential {
   createdAt: number;
   expiresAt: number | null;
   lastUsedAt: number | null;
+  /** Workload identity federation (type federated); null or absent for other types. */
+  federation?: Federation | null;
+}
+
+/** Which external tokens a federated credential accepts. */
+export interface Federation {
+  /** The external issuer (`iss`), exactly. */
+  issuer: string;
+  /** The audience the external token must carry (`aud`). */
+  audience: string;
+  /** An exact `sub`; null when `claims` decides. */
+  subject: string | null;
+  /** A claims expression (see federation/expression.ts); null when `subject` decides. */
+  claims: string | null;
+  /** Keys configured on the credential (clusters without public discovery); null = OIDC discovery. */
+  jwks: { keys: JWK[] } | null;
 }
 
 const Description = Type.Optional(Type.String({ maxLength: 500 }));
@@ -30,6 +46,20 @@ const ExpiresAt = Type.Optional(Type.String({ format: 'date-time', description: 
 export const CreateCredentialBody = Type.Union([
   Type.Object(
     { type: Type.Literal('secret'), description: Description, expiresAt: ExpiresAt },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('federated'),
+      description: Description,
+      expiresAt: ExpiresAt,
+      issuer: Type.String({ minLength: 1, maxLength: 500, description: 'External issuer URL (https), exactly as in the token\'s iss' }),
+      audience: Type.String({ minLength: 1, maxLength: 500, description: 'Audience the external token must carry (aud)' }),
+      subject: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'Exact sub; give subject or claims' })),
+      claims: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Claims expression, e.g. repository == "acme/api" && ref matches "refs/heads/release/*"' })),
+      jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 20 }) }, { description: 'Verify with these public keys instead of OIDC discovery' })),
+      keys: Type.Optional(Type.Array(Type.String({ maxLength: 20000 }), { minItems: 1, maxItems: 20, description: 'PEM public keys to verify with instead of OIDC discovery' })),
+    },
     { additionalProperties: false },
   ),
   Type.Object(
@@ -55,6 +85,11 @@ export const CredentialView = Type.Object({
   createdAt: Type.String(),
   expiresAt: Type.Union([Type.String(), Type.Null()]),
   lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+  issuer: Type.Optional(Type.String()),
+  audience: Type.Optional(Type.String()),
+  subject: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  claims: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  jwks: Type.Optional(Type.Union([Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }), Type.Null()])),
 });
 export type CredentialView = Static<typeof CredentialView>;
 

@@ -1,4 +1,6 @@
 import { type AdminCaller, actorOf } from '../admin/caller.js';
+import type { AuditActor } from '../audit/model.js';
+import type { Principal } from '../principals/model.js';
 import type { Deps } from '../context.js';
 import { newId, randomToken } from '../crypto/ids.js';
 import { apiErrors } from '../errors.js';
@@ -6,17 +8,21 @@ import { rulesFor } from '../principals/kinds.js';
 import type { PrincipalService } from '../principals/service.js';
 import type { Tenant } from '../tenants/model.js';
 import { parseCertificate, parsePublicJwk, type ParsedKey } from './keys.js';
-import type { CreateCredentialBody, Credential } from './model.js';
+import { parseFederation } from './federated.js';
+import type { CreateCredentialBody, Credential, Federation } from './model.js';
 import { credentialStore } from './store.js';
 import { changeDirectory } from '../db/directory-change.js';
+import type { Page, PageRequest } from '../db/page.js';
 
 const DAY_MS = 86_400_000;
+/** Unexpired keys a principal may hold through self-service rotation (current, next, one spare). */
+export const MAX_SELF_SERVICE_KEYS = 5;
 /** Prefix so secret scanners can recognise a leaked Signet client secret. */
 export const SECRET_PREFIX = 'sgn_';
 
 /** What credential metadata may show: never the digest. */
 function describe(c: Credential): Record<string, unknown> {
-  return { id: c.id, principalId: c.principalId, type: c.type, thumbprint: c.thumbprint, expiresAt: c.expiresAt };
+  return { id: c.id, principalId: c.principalId, type: c.type, thumbprint: c.thumbprint, expiresAt: c.expiresAt, ...(c.federation ? { issuer: c.federation.issuer, audience: c.federation.audience, subject: c.federation.subject, claims: c.federation.claims } : {}) };
 }
 
 /** Credentials of principals: generated secrets (stored as digests) and public keys. */
@@ -38,6 +44,7 @@ export class CredentialService {
 
     let secret: string | undefined;
     let parsed: ParsedKey | undefined;
+    let federation: Federation | null = null;
     let expiresAt: number | null;
     if (body.type === 'secret') {
       if (!rules.mayHoldSecret) throw apiErrors.invalid(`principals of kind "${principal.kind}" cannot hold client secrets; use a key${principal.kind === 'managed' ? ' (the platform holds it)' : ''}`);
@@ -48,6 +55,14 @@ export class CredentialService {
       }
       expiresAt = requestedExpiry ?? Math.min(max, now + tenant.settings.secretDefaultLifetimeDays * DAY_MS);
       secret = SECRET_PREFIX + randomToken(32);
+    } else if (body.type === 'federated') {
+      if (!rules.mayHoldFederated) throw apiErrors.invalid(`principals of kind "${principal.kind}" cannot hold federated credentials`);
+      federation = await parseFederation(body, this.deps.config.federation);
+      expiresAt = requestedExpiry ?? null;
+      const same = await credentialStore.federatedFor(this.deps.db, tenant.id, federation.issuer, federation.audience, principal.id);
+      if (same.some((c) => c.federation?.subject === federation?.subject && c.federation?.claims === federation?.claims)) {
+        throw apiErrors.conflict('this principal already holds a federated credential with that issuer, audience and subject or claims');
+      }
     } else {
       if (!rules.mayHoldKey) throw apiErrors.invalid(`principals of kind "${principal.kind}" cannot hold client keys`);
       if ((body.jwk === undefined) === (body.certificate === undefined)) throw apiErrors.invalid('a key credential needs exactly one of jwk or certificate');
@@ -71,12 +86,61 @@ export class CredentialService {
       createdAt: now,
       expiresAt,
       lastUsedAt: null,
+      ...(federation ? { federation } : {}),
     };
     await changeDirectory(this.deps, tenant.id, async (trx) => {
       await credentialStore.insert(trx, credential);
       await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.added', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, after: describe(credential) }]);
     });
     return secret === undefined ? { credential } : { credential, secret };
+  }
+
+  /**
+   * Self-service rotation: a principal that proved its current key (private_key_jwt) adds its
+   * next public key. At most MAX_SELF_SERVICE_KEYS unexpired keys, so a stolen key cannot flood.
+   */
+  async addOwnKey(actor: AuditActor, tenant: Tenant, principal: Principal, jwk: Record<string, unknown>, expiresAt: number | null): Promise<Credential> {
+    const now = this.deps.clock();
+    if (expiresAt !== null && expiresAt <= now) throw apiErrors.invalid('expires_at must be in the future');
+    const parsed = await parsePublicJwk(jwk);
+    return changeDirectory(this.deps, tenant.id, async (trx) => {
+      const keys = (await credentialStore.listForPrincipal(trx, tenant.id, principal.id, 'key')).filter((c) => c.expiresAt === null || c.expiresAt > now);
+      if (keys.some((c) => c.thumbprint === parsed.thumbprint)) throw apiErrors.conflict('this principal already holds that key');
+      if (keys.length >= MAX_SELF_SERVICE_KEYS) throw apiErrors.invalid(`a principal holds at most ${MAX_SELF_SERVICE_KEYS} keys; retire one first`);
+      const credential: Credential = {
+        id: newId(),
+        tenantId: tenant.id,
+        principalId: principal.id,
+        type: 'key',
+        description: 'added by the principal (self-service rotation)',
+        secretDigest: null,
+        publicJwk: parsed.jwk,
+        thumbprint: parsed.thumbprint,
+        certificate: null,
+        createdAt: now,
+        expiresAt,
+        lastUsedAt: null,
+      };
+      await credentialStore.insert(trx, credential);
+      await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.added', actor, target: { type: 'credential', id: credential.id }, after: describe(credential) }]);
+      return credential;
+    });
+  }
+
+  /** Self-service rotation: retires one of the principal's own keys, never the one it just proved. */
+  async retireOwnKey(actor: AuditActor, tenant: Tenant, principal: Principal, credentialId: string, provenWith: string): Promise<void> {
+    if (credentialId === provenWith) throw apiErrors.conflict('authenticate with another key to retire this one');
+    await changeDirectory(this.deps, tenant.id, async (trx) => {
+      const credential = await credentialStore.get(trx, tenant.id, principal.id, credentialId);
+      if (!credential || credential.type !== 'key') throw apiErrors.notFound('key', credentialId);
+      await credentialStore.delete(trx, tenant.id, principal.id, credentialId);
+      await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.removed', actor, target: { type: 'credential', id: credentialId }, before: describe(credential) }]);
+    });
+  }
+
+  /** Credentials of the tenant that expire within `days` days from now, expired ones included. */
+  async expiring(tenant: Tenant, days: number, page: PageRequest): Promise<Page<Credential>> {
+    return credentialStore.expiringBefore(this.deps.db, tenant.id, this.deps.clock() + days * DAY_MS, page);
   }
 
   async list(tenant: Tenant, principalId: string): Promise<Credential[]> {

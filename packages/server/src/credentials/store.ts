@@ -2,10 +2,12 @@ import type { JWK } from 'jose';
 import type { Db } from '../db/connect.js';
 import { parseJson } from '../db/json.js';
 import type { CredentialsTable } from '../db/schema.js';
-import type { Credential, CredentialType } from './model.js';
+import type { Page, PageRequest } from '../db/page.js';
+import { toPage } from '../db/page.js';
+import type { Credential, CredentialType, Federation } from './model.js';
 
 function toCredential(row: CredentialsTable): Credential {
-  return {
+  const credential: Credential = {
     id: row.id,
     tenantId: row.tenant_id,
     principalId: row.principal_id,
@@ -18,6 +20,19 @@ function toCredential(row: CredentialsTable): Credential {
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
+  };
+  const federation = toFederation(row);
+  return federation ? { ...credential, federation } : credential;
+}
+
+function toFederation(row: CredentialsTable): Federation | null {
+  if (row.issuer === null || row.audience === null) return null;
+  return {
+    issuer: row.issuer,
+    audience: row.audience,
+    subject: row.subject,
+    claims: row.claims,
+    jwks: row.jwks === null ? null : parseJson<{ keys: JWK[] }>(row.jwks, 'credentials.jwks'),
   };
 }
 
@@ -39,6 +54,11 @@ export const credentialStore = {
         created_at: c.createdAt,
         expires_at: c.expiresAt,
         last_used_at: c.lastUsedAt,
+        issuer: c.federation?.issuer ?? null,
+        audience: c.federation?.audience ?? null,
+        subject: c.federation?.subject ?? null,
+        claims: c.federation?.claims ?? null,
+        jwks: c.federation?.jwks ? JSON.stringify(c.federation.jwks) : null,
       })
       .execute();
   },
@@ -69,6 +89,35 @@ export const credentialStore = {
       .where('id', '=', id)
       .executeTakeFirst();
     return result.numDeletedRows > 0n;
+  },
+
+  /**
+   * Federated credentials of a tenant for one external issuer and audience, optionally of one
+   * principal (index `credentials_federation`); expired ones included, the caller checks expiry.
+   */
+  async federatedFor(db: Db, tenantId: string, issuer: string, audience: string, principalId?: string): Promise<Credential[]> {
+    let q = db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('issuer', '=', issuer)
+      .where('audience', '=', audience)
+      .where('type', '=', 'federated');
+    if (principalId !== undefined) q = q.where('principal_id', '=', principalId);
+    return (await q.orderBy('id').execute()).map(toCredential);
+  },
+
+  /** Credentials of a tenant that expire before `before` (expired ones included), in id order. */
+  async expiringBefore(db: Db, tenantId: string, before: number, page: PageRequest): Promise<Page<Credential>> {
+    let q = db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<=', before);
+    if (page.cursor) q = q.where('id', '>', page.cursor);
+    const rows = await q.orderBy('id').limit(page.limit + 1).execute();
+    return toPage(rows, page.limit, toCredential);
   },
 
   async touch(db: Db, tenantId: string, id: string, at: number): Promise<void> {

@@ -48,6 +48,12 @@ export interface CredentialsTable {
   created_at: number;
   expires_at: number | null;
   last_used_at: number | null;
+  /** Federated credentials (0004_federation): external issuer, audience, exact subject or claims expression, optional JWKS. */
+  issuer: string | null;
+  audience: string | null;
+  subject: string | null;
+  claims: string | null;
+  jwks: string | null;
 }
 
 export interface ResourcesTable {
@@ -168,6 +174,15 @@ export interface AuthorizationRequestsTable {
   tenant_id: string;
   client_id: string;
   params: string;
+export interface ManagedKeysTable {
+  id: string;
+  tenant_id: string;
+  principal_id: string;
+  generation: number;
+  alg: string;
+  public_jwk: string;
+  /** PKCS#8 private key sealed by the master-key envelope; never leaves the server. */
+  private_key: string;
   created_at: number;
   expires_at: number;
 }
@@ -298,6 +313,42 @@ export interface PeopleWebauthnChallengesTable {
   purpose: string;
   challenge: string;
   expires_at: number;
+export interface NodesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+  last_seen_at: number | null;
+}
+
+export interface NodeKeysTable {
+  id: string;
+  tenant_id: string;
+  node_id: string;
+  public_jwk: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface NodeJoinTokensTable {
+  id: string;
+  tenant_id: string;
+  name: string | null;
+  /** Keyed digest of the join token; the token itself is shown once and never stored. */
+  digest: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  node_id: string | null;
+}
+
+export interface NodeAssignmentsTable {
+  tenant_id: string;
+  node_id: string;
+  principal_id: string;
+  created_at: number;
 }
 
 export interface Database {
@@ -326,4 +377,9 @@ export interface Database {
   people_invitations: PeopleInvitationsTable;
   people_sessions: PeopleSessionsTable;
   people_webauthn_challenges: PeopleWebauthnChallengesTable;
+  managed_keys: ManagedKeysTable;
+  nodes: NodesTable;
+  node_keys: NodeKeysTable;
+  node_join_tokens: NodeJoinTokensTable;
+  node_assignments: NodeAssignmentsTable;
 }

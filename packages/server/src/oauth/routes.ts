@@ -4,8 +4,10 @@ import type { Deps } from '../context.js';
 import { OAuthError, oauthErrors } from '../errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Services } from '../services.js';
+import { registerNodeProtocol } from '../nodes/protocol-routes.js';
 import { endpointsFor, serverMetadata } from './metadata.js';
 import { registerBrowserFlows } from './browser-routes.js';
+import { registerKeysEndpoint } from './keys-endpoint.js';
 import { tokenEndpoint } from './token-endpoint.js';
 import { userinfoEndpoint } from './userinfo.js';
 
@@ -62,4 +64,6 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
   app.get('/:tenant/oauth2/userinfo', userinfoEndpoint(deps, services));
   app.post('/:tenant/oauth2/userinfo', userinfoEndpoint(deps, services));
   await app.register(async (browser) => registerBrowserFlows(browser, deps, services));
+  registerKeysEndpoint(app, deps, services);
+  registerNodeProtocol(app, deps, services);
 }

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AuditEventInput } from '../audit/model.js';
 import type { OAuthError } from '../errors.js';
+import { FederationRefusal } from '../federation/verify.js';
 import type { AccessTokenClaims } from './access-token.js';
 import type { AuthenticatedClient } from './client-auth/index.js';
 import type { Params } from './params.js';
@@ -29,6 +30,12 @@ function clientFields(d: TokenDecision): Partial<AuditEventInput> {
   };
 }
 
+/** Workload identity federation: which federated credential matched, and the external issuer and subject. */
+function federationData(d: TokenDecision): Record<string, unknown> {
+  const federated = d.client?.federated;
+  return federated ? { federation: { credentialId: d.client?.credential.id, issuer: federated.issuer, subject: federated.subject } } : {};
+}
+
 /** `token.issued`: who got which token, for what, with which credential. */
 export function issuedEvent(request: FastifyRequest, d: TokenDecision, claims: AccessTokenClaims): AuditEventInput {
   return {
@@ -43,9 +50,11 @@ export function issuedEvent(request: FastifyRequest, d: TokenDecision, claims: A
     data: {
       grantType: d.grantType,
       authMethod: d.client?.method ?? null,
+      ...(d.client?.node ? { node: d.client.node } : {}),
       roles: claims.roles ?? null,
       scope: claims.scope ?? null,
       expiresAt: claims.exp,
+      ...federationData(d),
     },
   };
 }
@@ -68,6 +77,7 @@ export function refusedEvent(request: FastifyRequest, d: TokenDecision, error: O
       reason: error.detail ?? null,
       scope: d.params.scope ?? null,
       ...(claimed ? { claimedClientId: claimed.slice(0, 100) } : {}),
+      ...(error.cause instanceof FederationRefusal ? { federationCheck: error.cause.check } : {}),
     },
   };
 }

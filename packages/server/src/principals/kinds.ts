@@ -12,6 +12,8 @@ export interface KindRules {
   mayHoldSecret: boolean;
   /** May hold a public key for private_key_jwt. */
   mayHoldKey: boolean;
+  /** May hold federated credentials (workload identity federation: external OIDC tokens). */
+  mayHoldFederated: boolean;
   /** May be given application roles on a resource. */
   mayHoldRoles: boolean;
   /** Must name at least one active human sponsor. */
@@ -26,13 +28,18 @@ export interface KindRules {
   mayConsent: boolean;
   /** How the consent page names this kind of client, so a person knows what they are agreeing to. */
   consentLabel: string;
+  /**
+   * Signet generates and holds the principal's key pair (sealed, rotated at half its lifetime);
+   * its tokens are fetched by `signet node` daemons it is assigned to.
+   */
+  platformHeldKey: boolean;
 }
 
 export const KIND_RULES: Record<PrincipalKind, KindRules> = {
-  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, maySignInUsers: false, mayConsent: true, consentLabel: 'person', signsIn: true },
-  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'application', signsIn: false },
-  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: false, mayConsent: false, consentLabel: 'managed workload', signsIn: false },
-  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'AI agent', signsIn: false },
+  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldFederated: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, maySignInUsers: false, mayConsent: true, consentLabel: 'person', signsIn: true, platformHeldKey: false },
+  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'application', signsIn: false, platformHeldKey: false },
+  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: false, mayConsent: false, consentLabel: 'managed workload', signsIn: false, platformHeldKey: true },
+  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'AI agent', signsIn: false, platformHeldKey: false },
 };
 
 export function rulesFor(kind: PrincipalKind): KindRules {

@@ -25,6 +25,9 @@ function signInNames(kind: Principal['kind'], body: { username?: string | null; 
   const pick = (value: string | null | undefined, old: string | null | undefined) => (value === undefined ? (old ?? null) : value === null ? null : value.toLowerCase());
   return { username: pick(body.username, before?.username), email: pick(body.email, before?.email) };
 }
+import { createFirstManagedKey } from '../managed-keys/service.js';
+import { managedKeyStore } from '../managed-keys/store.js';
+import { nodeStore } from '../nodes/store.js';
 
 /** Principals of every kind: creation with kind rules, updates, disable/enable, soft delete. */
 export class PrincipalService {
@@ -67,6 +70,7 @@ export class PrincipalService {
       await this.checkSponsors(trx, tenant, principal, body.sponsors);
       await principalStore.insert(trx, principal);
       await this.audit(trx, actorOf(caller), 'principal.created', undefined, principal, now);
+      if (rulesFor(principal.kind).platformHeldKey) await createFirstManagedKey(this.deps, trx, tenant.id, principal.id, actorOf(caller));
     }));
     return principal;
   }
@@ -130,6 +134,8 @@ export class PrincipalService {
         await credentialStore.delete(trx, tenant.id, id, credential.id);
         await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, before: { id: credential.id, type: credential.type, principalId: id } }]);
       }
+      await managedKeyStore.deleteForPrincipal(trx, tenant.id, id);
+      await nodeStore.unassignAll(trx, tenant.id, 'principal_id', id);
       await principalStore.update(trx, after);
       await this.audit(trx, actorOf(caller), 'principal.deleted', before, after, now);
     });

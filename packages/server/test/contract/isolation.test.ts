@@ -9,7 +9,11 @@ import { grantStore } from '../../src/grants/store.js';
 import { principalStore } from '../../src/principals/store.js';
 import { resourceStore } from '../../src/resources/store.js';
 import { signingKeyStore } from '../../src/signing-keys/store.js';
+import { managedKeyStore } from '../../src/managed-keys/store.js';
+import type { ManagedKey } from '../../src/managed-keys/model.js';
+import { nodeStore } from '../../src/nodes/store.js';
 import { describeEachBackend } from './backends.js';
+import { newId } from '../../src/crypto/ids.js';
 import { T0, credential, grant, newTenant, principal, resource, signingKey, walk } from './fixtures.js';
 
 /** One tenant's records; tenants A and B get the same shape, and the same resource identifier. */
@@ -25,11 +29,19 @@ interface World {
   grant: string;
   liveKey: string;
   expiredKey: string;
+  managed: string;
+  managedKey: string;
+  node: string;
+  nodeKey: string;
+  joinDigest: string;
 }
 
 const IDENTIFIER = 'api://orders';
 const ROLE = 'orders.read';
 const NOW = T0 + 60_000;
+/** Both tenants trust the same external issuer and audience. */
+const FEDERATED_ISSUER = 'https://token.actions.githubusercontent.com';
+const FEDERATED_AUDIENCE = 'api://signet';
 
 async function createWorld(db: Db): Promise<World> {
   const tenantId = await newTenant(db);
@@ -40,7 +52,13 @@ async function createWorld(db: Db): Promise<World> {
   for (const p of [user, agent, service, deleted]) await principalStore.insert(db, p);
   const secret = credential(tenantId, service.id);
   const key = credential(tenantId, agent.id, { type: 'key', secretDigest: null, publicJwk: { kty: 'EC' }, thumbprint: 'tp' });
-  for (const c of [secret, key]) await credentialStore.insert(db, c);
+  const federated = credential(tenantId, service.id, {
+    type: 'federated',
+    secretDigest: null,
+    expiresAt: NOW + 1000,
+    federation: { issuer: FEDERATED_ISSUER, audience: FEDERATED_AUDIENCE, subject: 'repo:acme/api:ref:refs/heads/main', claims: null, jwks: null },
+  });
+  for (const c of [secret, key, federated]) await credentialStore.insert(db, c);
   const r = resource(tenantId, { identifier: IDENTIFIER });
   await resourceStore.insert(db, r);
   const g = grant(tenantId, service.id, r.id, ROLE);
@@ -49,6 +67,17 @@ async function createWorld(db: Db): Promise<World> {
   const expiredKey = signingKey(tenantId, { status: 'retired', retiredAt: T0, expiresAt: T0 + 1 });
   for (const k of [liveKey, expiredKey]) await signingKeyStore.insert(db, k);
   await db.insertInto('used_jtis').values({ tenant_id: tenantId, client_id: service.id, jti: 'jti-1', expires_at: NOW }).execute();
+  const managed = principal(tenantId, { kind: 'managed', displayName: 'Orders node identity' });
+  await principalStore.insert(db, managed);
+  const mk = managedKey(tenantId, managed.id, 1);
+  await managedKeyStore.insert(db, mk);
+  const nodeId = newId();
+  await nodeStore.insertNode(db, { id: nodeId, tenantId, name: 'web-01', status: 'active', createdAt: T0, updatedAt: T0, lastSeenAt: null });
+  const nodeKeyId = `nk-${nodeId}`;
+  await nodeStore.insertKey(db, { id: nodeKeyId, tenantId, nodeId, publicJwk: { kty: 'EC' }, createdAt: T0, expiresAt: NOW + 3_600_000 });
+  await nodeStore.assign(db, tenantId, nodeId, managed.id, T0);
+  const joinDigest = `digest-${nodeId}`;
+  await nodeStore.insertJoinToken(db, { id: newId(), tenantId, name: null, digest: joinDigest, createdAt: T0, expiresAt: NOW + 3_600_000, usedAt: null, nodeId: null });
   await auditWriter(db).recordInTransaction(db, [
     { tenantId, type: 'principal.created', actor: { id: user.id, jti: 'jti-1', tenantId }, target: { type: 'principal', id: service.id }, after: { id: service.id } },
   ]);
@@ -64,7 +93,16 @@ async function createWorld(db: Db): Promise<World> {
     grant: g.id,
     liveKey: liveKey.id,
     expiredKey: expiredKey.id,
+    managed: managed.id,
+    managedKey: mk.id,
+    node: nodeId,
+    nodeKey: nodeKeyId,
+    joinDigest,
   };
+}
+
+function managedKey(tenantId: string, principalId: string, generation: number, over: Partial<ManagedKey> = {}): ManagedKey {
+  return { id: `mk-${newId()}`, tenantId, principalId, generation, alg: 'ES256', publicJwk: { kty: 'EC' }, sealedPrivateKey: 'v1.sealed', createdAt: T0, expiresAt: NOW + 3_600_000, ...over };
 }
 
 /** Every row that belongs to `tenantId`, in every table. */
@@ -85,6 +123,11 @@ async function snapshot(db: Db, tenantId: string) {
     signing_keys: await db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
     used_jtis: await db.selectFrom('used_jtis').selectAll().where('tenant_id', '=', tenantId).orderBy('client_id').orderBy('jti').execute(),
     audit_events: await db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    managed_keys: await db.selectFrom('managed_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    nodes: await db.selectFrom('nodes').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    node_keys: await db.selectFrom('node_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    node_join_tokens: await db.selectFrom('node_join_tokens').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    node_assignments: await db.selectFrom('node_assignments').selectAll().where('tenant_id', '=', tenantId).orderBy('node_id').orderBy('principal_id').execute(),
   };
 }
 
@@ -155,6 +198,17 @@ const credentialChecks: Checks<typeof credentialStore> = {
   },
   async touch({ db, a, b }) {
     await credentialStore.touch(db, a.tenantId, b.secret, NOW);
+  },
+  async federatedFor({ db, a, b, noneOfB }) {
+    const own = await credentialStore.federatedFor(db, a.tenantId, FEDERATED_ISSUER, FEDERATED_AUDIENCE);
+    assert.equal(own.length, 1);
+    noneOfB(own);
+    assert.deepEqual(await credentialStore.federatedFor(db, a.tenantId, FEDERATED_ISSUER, FEDERATED_AUDIENCE, b.service), []);
+  },
+  async expiringBefore({ db, a, noneOfB }) {
+    const ids = await walk(1, (page) => credentialStore.expiringBefore(db, a.tenantId, NOW + 10_000, page));
+    assert.ok(ids.length > 0);
+    noneOfB(ids);
   },
 };
 
@@ -234,6 +288,103 @@ const signingKeyChecks: Checks<typeof signingKeyStore> = {
   },
 };
 
+const managedKeyChecks: Checks<typeof managedKeyStore> = {
+  async insert({ db, a }) {
+    await managedKeyStore.insert(db, managedKey(a.tenantId, a.managed, 2));
+  },
+  async live({ db, a, b, noneOfB }) {
+    assert.deepEqual(await managedKeyStore.live(db, a.tenantId, b.managed, NOW), []);
+    const own = await managedKeyStore.live(db, a.tenantId, a.managed, NOW);
+    assert.ok(own.some((k) => k.id === a.managedKey));
+    noneOfB(own);
+  },
+  async lastGeneration({ db, a, b }) {
+    assert.equal(await managedKeyStore.lastGeneration(db, a.tenantId, b.managed), 0);
+  },
+  // Maintenance works across tenants by design (one query for every due identity); it only reads.
+  async due({ db, a }) {
+    const due = await managedKeyStore.due(db, NOW + 3_600_000, NOW, 1000);
+    assert.ok(due.some((d) => d.tenantId === a.tenantId && d.principalId === a.managed));
+    assert.ok(due.every((d) => d.principalId !== a.service), 'only kinds with a platform-held key');
+  },
+  async deleteExpired({ db, a }) {
+    await managedKeyStore.insert(db, managedKey(a.tenantId, a.managed, 99, { expiresAt: T0 + 1 }));
+    assert.equal(await managedKeyStore.deleteExpired(db, NOW), 1, "only A's expired key");
+  },
+  async deleteForPrincipal({ db, a, b }) {
+    assert.equal(await managedKeyStore.deleteForPrincipal(db, a.tenantId, b.managed), 0);
+  },
+};
+
+const nodeChecks: Checks<typeof nodeStore> = {
+  async insertJoinToken({ db, a }) {
+    await nodeStore.insertJoinToken(db, { id: newId(), tenantId: a.tenantId, name: 'x', digest: `d-${newId()}`, createdAt: T0, expiresAt: NOW, usedAt: null, nodeId: null });
+  },
+  async joinTokenByDigest({ db, a, b }) {
+    assert.equal(await nodeStore.joinTokenByDigest(db, a.tenantId, b.joinDigest), undefined);
+    assert.ok(await nodeStore.joinTokenByDigest(db, a.tenantId, a.joinDigest));
+  },
+  async consumeJoinToken({ db, a, b }) {
+    assert.equal(await nodeStore.consumeJoinToken(db, a.tenantId, b.joinDigest, newId(), NOW), false);
+  },
+  async insertNode({ db, a }) {
+    await nodeStore.insertNode(db, { id: newId(), tenantId: a.tenantId, name: 'web-02', status: 'active', createdAt: T0, updatedAt: T0, lastSeenAt: null });
+  },
+  async get({ db, a, b }) {
+    assert.equal(await nodeStore.get(db, a.tenantId, b.node), undefined);
+  },
+  async list({ db, a, noneOfB }) {
+    const ids = await walk(1, (page) => nodeStore.list(db, a.tenantId, page));
+    assert.ok(ids.includes(a.node));
+    noneOfB(ids);
+  },
+  async setStatus({ db, a, b }) {
+    await nodeStore.setStatus(db, a.tenantId, b.node, 'disabled', NOW);
+  },
+  async touch({ db, a, b }) {
+    await nodeStore.touch(db, a.tenantId, b.node, NOW);
+  },
+  async insertKey({ db, a }) {
+    await nodeStore.insertKey(db, { id: `nk-${newId()}`, tenantId: a.tenantId, nodeId: a.node, publicJwk: { kty: 'EC' }, createdAt: T0, expiresAt: NOW + 1000 });
+  },
+  async key({ db, a, b }) {
+    assert.equal(await nodeStore.key(db, a.tenantId, b.nodeKey), undefined);
+  },
+  async liveKeys({ db, a, b, noneOfB }) {
+    assert.deepEqual(await nodeStore.liveKeys(db, a.tenantId, b.node, NOW), []);
+    noneOfB(await nodeStore.liveKeys(db, a.tenantId, a.node, NOW));
+  },
+  async shortenKey({ db, a, b }) {
+    await nodeStore.shortenKey(db, a.tenantId, b.nodeKey, NOW);
+  },
+  async deleteKeys({ db, a, b }) {
+    await nodeStore.deleteKeys(db, a.tenantId, b.node);
+  },
+  // Maintenance-wide by design, like managed keys; B's keys are all unexpired at NOW.
+  async deleteExpiredKeys({ db, a }) {
+    await nodeStore.insertKey(db, { id: `nk-${newId()}`, tenantId: a.tenantId, nodeId: a.node, publicJwk: { kty: 'EC' }, createdAt: T0, expiresAt: T0 + 1 });
+    assert.equal(await nodeStore.deleteExpiredKeys(db, NOW), 1);
+  },
+  async assign({ db, a, b }) {
+    await assert.rejects(nodeStore.assign(db, a.tenantId, a.node, b.managed, NOW), 'composite foreign key');
+  },
+  async unassign({ db, a, b }) {
+    assert.equal(await nodeStore.unassign(db, a.tenantId, b.node, b.managed), false);
+  },
+  async isAssigned({ db, a, b }) {
+    assert.equal(await nodeStore.isAssigned(db, a.tenantId, b.node, b.managed), false);
+    assert.equal(await nodeStore.isAssigned(db, a.tenantId, a.node, a.managed), true);
+  },
+  async assigned({ db, a, b, noneOfB }) {
+    assert.deepEqual(await nodeStore.assigned(db, a.tenantId, b.node), []);
+    noneOfB(await nodeStore.assigned(db, a.tenantId, a.node));
+  },
+  async unassignAll({ db, a, b }) {
+    await nodeStore.unassignAll(db, a.tenantId, 'node_id', b.node);
+    await nodeStore.unassignAll(db, a.tenantId, 'principal_id', b.managed);
+  },
+};
+
 const auditChecks: Checks<typeof auditStore> = {
   async list({ db, a, noneOfB }) {
     const events = await auditStore.list(db, a.tenantId, 100);
@@ -250,6 +401,8 @@ const stores: Record<string, { store: object; checks: Record<string, Check> }> =
   grantStore: { store: grantStore, checks: grantChecks },
   signingKeyStore: { store: signingKeyStore, checks: signingKeyChecks },
   auditStore: { store: auditStore, checks: auditChecks },
+  managedKeyStore: { store: managedKeyStore, checks: managedKeyChecks },
+  nodeStore: { store: nodeStore, checks: nodeChecks },
 };
 /** Stores not keyed by tenant. */
 // auditChainStore is keyed by chain id; each chain belongs to one tenant and every event row carries it.

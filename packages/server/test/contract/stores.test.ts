@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { credentialStore } from '../../src/credentials/store.js';
+import { newId } from '../../src/crypto/ids.js';
+import type { Credential } from '../../src/credentials/model.js';
 import { isUniqueViolation } from '../../src/db/connect.js';
 import { principalStore } from '../../src/principals/store.js';
 import { tenantStore } from '../../src/tenants/store.js';
@@ -182,6 +184,68 @@ describeEachBackend('storage contract: directory', (conn) => {
       assert.deepEqual(await credentialStore.get(db, tid, p.id, c.id), c);
     });
 
+    it('round-trips a federated credential (subject or claims, configured JWKS) exactly', async () => {
+      const { db } = conn();
+      const tid = await newTenant(db);
+      const p = principal(tid);
+      await principalStore.insert(db, p);
+      const bySubject = credential(tid, p.id, {
+        type: 'federated',
+        secretDigest: null,
+        federation: { issuer: 'https://token.actions.githubusercontent.com', audience: 'api://signet', subject: 'repo:acme/api:environment:prod', claims: null, jwks: null },
+      });
+      const byClaims = credential(tid, p.id, {
+        type: 'federated',
+        secretDigest: null,
+        expiresAt: T0 + 5,
+        federation: {
+          issuer: 'https://kubernetes.default.svc',
+          audience: 'signet',
+          subject: null,
+          claims: 'kubernetes.io.namespace == "payments"',
+          jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', kid: 'k1' }] },
+        },
+      });
+      await credentialStore.insert(db, bySubject);
+      await credentialStore.insert(db, byClaims);
+      assert.deepEqual(await credentialStore.get(db, tid, p.id, bySubject.id), bySubject);
+      assert.deepEqual(await credentialStore.get(db, tid, p.id, byClaims.id), byClaims);
+    });
+
+    it('federatedFor finds federated credentials by issuer and audience, optionally of one principal', async () => {
+      const { db } = conn();
+      const tid = await newTenant(db);
+      const [p, other] = [principal(tid), principal(tid)];
+      await principalStore.insert(db, p);
+      await principalStore.insert(db, other);
+      const fed = (pid: string, issuer: string, audience: string) =>
+        credential(tid, pid, { type: 'federated', secretDigest: null, federation: { issuer, audience, subject: `s-${newId()}`, claims: null, jwks: null } });
+      const hit1 = fed(p.id, 'https://a.example', 'aud-1');
+      const hit2 = fed(other.id, 'https://a.example', 'aud-1');
+      const otherAudience = fed(p.id, 'https://a.example', 'aud-2');
+      const otherIssuer = fed(p.id, 'https://b.example', 'aud-1');
+      for (const c of [hit1, hit2, otherAudience, otherIssuer, credential(tid, p.id)]) await credentialStore.insert(db, c);
+      assert.deepEqual(await credentialStore.federatedFor(db, tid, 'https://a.example', 'aud-1'), sortedById([hit1, hit2]));
+      assert.deepEqual(await credentialStore.federatedFor(db, tid, 'https://a.example', 'aud-1', other.id), [hit2]);
+      assert.deepEqual(await credentialStore.federatedFor(db, tid, 'https://a.example', 'aud-3'), []);
+      assert.deepEqual(await credentialStore.federatedFor(db, tid, 'https://a.example/', 'aud-1'), []);
+    });
+
+    it('expiringBefore pages through credentials expiring by an instant, expired ones included, never those without expiry', async () => {
+      const { db } = conn();
+      const tid = await newTenant(db);
+      const p = principal(tid);
+      await principalStore.insert(db, p);
+      const expired = credential(tid, p.id, { expiresAt: T0 - 1 });
+      const soon = credential(tid, p.id, { expiresAt: T0 + 1000 });
+      const soon2 = credential(tid, p.id, { expiresAt: T0 + 2000 });
+      const later = credential(tid, p.id, { expiresAt: T0 + 10_000 });
+      const never = credential(tid, p.id, { expiresAt: null });
+      for (const c of [expired, soon, soon2, later, never]) await credentialStore.insert(db, c);
+      assert.deepEqual(await walk(2, (page) => credentialStore.expiringBefore(db, tid, T0 + 2000, page)), [expired.id, soon.id, soon2.id]);
+      assert.deepEqual(await walk(10, (page) => credentialStore.expiringBefore(db, tid, T0 - 2, page)), []);
+    });
+
     it('listForPrincipal lists one principal, in id order, optionally by type', async () => {
       const { db } = conn();
       const tid = await newTenant(db);
@@ -220,3 +284,7 @@ describeEachBackend('storage contract: directory', (conn) => {
     });
   });
 });
+
+function sortedById(items: Credential[]): Credential[] {
+  return [...items].sort((x, y) => (x.id < y.id ? -1 : 1));
+}

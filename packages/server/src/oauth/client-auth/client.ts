@@ -10,13 +10,23 @@ import type { Tenant } from '../../tenants/model.js';
 import type { Endpoints } from '../metadata.js';
 
 /** `none`: a public client (RFC 6749 §2.1), identified by client_id alone; only where a grant allows it. */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'node_assertion' | 'federated_jwt' | 'none';
+
+/** The credential a client proved: a stored credential, or a managed identity's platform-held key. */
+export interface ProvenCredential {
+  id: string;
+  type: Credential['type'] | 'managed';
+}
 
 export interface AuthenticatedClient {
   principal: Principal;
   /** Null for public clients (method `none`). */
-  credential: Credential | null;
+  credential: ProvenCredential | null;
   method: ClientAuthMethod;
+  /** The `signet node` that vouched for a managed identity (node_assertion only). */
+  node?: string;
+  /** The external token's issuer and subject (federated_jwt only). */
+  federated?: { issuer: string; subject: string };
 }
 
 export interface ClientAuthContext {
