@@ -49,7 +49,9 @@ describe('discovery (RFC 8414, OIDC Discovery) and JWKS', () => {
     assert.equal(body.issuer, issuer);
     assert.equal(body.token_endpoint, `${issuer}/oauth2/token`);
     assert.equal(body.jwks_uri, `${issuer}/.well-known/jwks.json`);
-    assert.deepEqual(body.grant_types_supported, ['client_credentials']);
+    assert.deepEqual(body.grant_types_supported, ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange']);
+    // RFC 9449 §5.1: DPoP proofs with ES256 or EdDSA only.
+    assert.deepEqual(body.dpop_signing_alg_values_supported, ['ES256', 'EdDSA']);
     assert.deepEqual([...body.token_endpoint_auth_methods_supported].sort(), ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
     assert.equal(body.authorization_endpoint, undefined, 'no authorization endpoint exists');
     const algs: string[] = [...body.token_endpoint_auth_signing_alg_values_supported, ...body.access_token_signing_alg_values_supported];

@@ -2,7 +2,10 @@ import type { Deps } from '../../context.js';
 import type { Tenant } from '../../tenants/model.js';
 import type { AccessTokenClaims } from '../access-token.js';
 import type { AuthenticatedClient } from '../client-auth/index.js';
+import type { DelegationPolicy } from '../../policy/consent.js';
+import type { DpopProof } from '../dpop.js';
 import type { Params } from '../params.js';
+import type { AccessTokenVerifier } from '../verify-access-token.js';
 
 /** What every grant handler receives: an authenticated client and the request parameters. */
 export interface GrantContext {
@@ -10,6 +13,12 @@ export interface GrantContext {
   tenant: Tenant;
   client: AuthenticatedClient;
   params: Params;
+  /** The verified DPoP proof sent with the request (RFC 9449), if any. */
+  dpop: DpopProof | undefined;
+  /** Verifies Signet access tokens presented as grants (token-exchange subject tokens). */
+  accessTokens: AccessTokenVerifier;
+  /** Where delegated permission comes from. */
+  delegation: DelegationPolicy;
 }
 
 /** The claims a grant decided on; the token endpoint adds iss, times, ids and signs. */
@@ -17,6 +26,14 @@ export interface GrantResult {
   claims: Pick<AccessTokenClaims, 'sub' | 'aud'> & Partial<AccessTokenClaims>;
   /** `scope` for the response, when the granted scope is worth echoing (RFC 6749 §5.1). */
   scope: string | undefined;
+  /** Most seconds the token may live (e.g. a blueprint's cap); null or absent = tenant and install limits only. */
+  ttlCapSeconds?: number | null;
+  /** The token expires no later than this (epoch seconds), e.g. the subject token's own `exp`. */
+  notAfter?: number;
+  /** Extra response members (RFC 8693 §2.2.1 `issued_token_type`). */
+  response?: Record<string, string>;
+  /** The audit event for the issued token, when not `token.issued`. */
+  audit?: { type: string; delegation: string[]; data: Record<string, unknown> };
 }
 
 export type GrantHandler = (ctx: GrantContext) => Promise<GrantResult>;
