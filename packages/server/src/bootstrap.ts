@@ -72,6 +72,8 @@ export async function bootstrap(deps: Deps, services: Services): Promise<{ crede
       description: `Created at first start; credentials in ${ADMIN_CREDENTIALS_FILE}`,
       status: 'active',
       sponsors: [],
+      blueprintId: null,
+      expiresAt: null,
       createdAt: now,
       updatedAt: now,
       deletedAt: null,

@@ -47,6 +47,13 @@ export interface Config {
   auditWrites: 'on' | 'off-for-benchmarks';
   /** SIGNET_CACHE_STALENESS_MS — bound on how stale a node's view of another node's changes may be (default 1000). */
   cacheStalenessMs: number;
+  /** SIGNET_AGENT_LIFETIME_DAYS — how long an agent lives before a sponsor must extend it; also the longest extension (default 90). */
+  agentLifetimeDays: number;
+  /**
+   * SIGNET_SSF_ALLOW_HTTP_LOOPBACK — `true` lets Shared Signals receivers be plain-http loopback URLs
+   * (local tests and demos only); default false: receivers must be https on public addresses.
+   */
+  ssfAllowHttpLoopback: boolean;
 }
 
 export class ConfigError extends Error {
@@ -62,6 +69,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
 }
 
 /** Parses a 32-byte key given as 64 hex characters or 43 base64url characters. */
@@ -147,6 +161,10 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
   if (auditWrites !== 'on' && auditWrites !== 'off-for-benchmarks') throw new ConfigError('SIGNET_AUDIT_WRITES must be on (or off-for-benchmarks)');
   if (auditWrites !== 'on') warn('SIGNET_AUDIT_WRITES=off-for-benchmarks: token decisions are NOT audited. This setting exists only to measure the cost of the audit trail.');
 
+  const ssfAllowHttpLoopback = bool(env, 'SIGNET_SSF_ALLOW_HTTP_LOOPBACK', false);
+  if (ssfAllowHttpLoopback) warn('SIGNET_SSF_ALLOW_HTTP_LOOPBACK=true: Shared Signals receivers may be plain-http loopback URLs; use this only for local testing');
+
+
   return {
     auditWrites,
     port,
@@ -166,5 +184,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     auditSealSeconds: int(env, 'SIGNET_AUDIT_SEAL_SECONDS', 10, 1, 3600),
     auditSealEvents: int(env, 'SIGNET_AUDIT_SEAL_EVENTS', 10000, 1, 10_000_000),
     cacheStalenessMs: int(env, 'SIGNET_CACHE_STALENESS_MS', 1000, 100, 60000),
+    agentLifetimeDays: int(env, 'SIGNET_AGENT_LIFETIME_DAYS', 90, 1, 3650),
+    ssfAllowHttpLoopback,
   };
 }

@@ -76,6 +76,8 @@ export const API_ERROR_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  /** A grant or agent asks for more than the agent's blueprint allows. */
+  exceeds_blueprint: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -109,4 +111,5 @@ export const apiErrors = {
   forbidden: (message = 'the token does not allow this operation') => new ApiError('forbidden', message),
   notFound: (what: string, id: string) => new ApiError('not_found', `${what} "${id.slice(0, 200)}" was not found`),
   conflict: (message: string) => new ApiError('conflict', message),
+  exceedsBlueprint: (message: string, details?: unknown) => new ApiError('exceeds_blueprint', message, details),
 };

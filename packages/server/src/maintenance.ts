@@ -1,6 +1,7 @@
 import { applyAuditRetention } from './audit/retention.js';
 import type { Deps } from './context.js';
 import { forgetExpiredJtis } from './oauth/replay.js';
+import { forgetExpiredRevocations } from './oauth/revocation-list.js';
 import { tenantStore } from './tenants/store.js';
 
 /**
@@ -23,6 +24,7 @@ export async function runMaintenance(deps: Deps): Promise<void> {
     if (!page.nextCursor) break;
   } while (cursor);
   await forgetExpiredJtis(deps.db, deps.clock());
+  await forgetExpiredRevocations(deps.db, deps.clock());
   try {
     for (const segment of await applyAuditRetention(deps.db, deps.clock())) deps.log.info(segment, 'audit events past retention deleted');
   } catch (error) {

@@ -1,3 +1,4 @@
+import { BlueprintService } from './blueprints/service.js';
 import type { Deps } from './context.js';
 import { CredentialService } from './credentials/service.js';
 import { GrantService } from './grants/service.js';
@@ -14,13 +15,16 @@ export interface Services {
   resources: ResourceService;
   grants: GrantService;
   keys: SigningKeyService;
+  blueprints: BlueprintService;
 }
 
 export function createServices(deps: Deps): Services {
   const tenants = new TenantService(deps);
   const principals = new PrincipalService(deps);
   const resources = new ResourceService(deps);
+  const blueprints = new BlueprintService(deps, resources);
   return {
+    blueprints,
     tenants,
     principals,
     resources,

@@ -26,6 +26,8 @@ export const view = {
     description: p.description,
     status: p.status,
     sponsors: p.sponsors,
+    blueprintId: p.blueprintId,
+    expiresAt: isoTime(p.expiresAt),
     createdAt: isoTime(p.createdAt) as string,
     updatedAt: isoTime(p.updatedAt) as string,
     deletedAt: isoTime(p.deletedAt),

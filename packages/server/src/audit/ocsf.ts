@@ -6,7 +6,7 @@ import type { AuditRecord } from './model.js';
  * `unmapped`, so nothing recorded is lost.
  *
  * - `token.*` → Authentication (3002), activity Authentication Ticket (3): a client asked for
- *   an access token. `user` is the principal the token is for (the subject of a delegated token,
+ *   an access token (`token.exchanged`: for a user, through RFC 8693 token exchange). `user` is the principal the token is for (the subject of a delegated token,
  *   else the client), `service` the resource, `auth_protocol` OAuth 2.0.
  * - `principal.*`, `credential.*` → Account Change (3001). OCSF has no activity for adding or
  *   removing a credential; both are Password Change (3), the account's authentication secret
@@ -68,7 +68,7 @@ type Activity = readonly [id: number, name: string];
 const OTHER: Activity = [99, 'Other'];
 
 const CLASSES = {
-  authentication: { uid: 3002, name: 'Authentication', activities: { issued: [3, 'Authentication Ticket'], refused: [3, 'Authentication Ticket'] } },
+  authentication: { uid: 3002, name: 'Authentication', activities: { issued: [3, 'Authentication Ticket'], exchanged: [3, 'Authentication Ticket'], refused: [3, 'Authentication Ticket'] } },
   accountChange: {
     uid: 3001,
     name: 'Account Change',

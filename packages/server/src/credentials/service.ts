@@ -2,7 +2,7 @@ import { type AdminCaller, actorOf } from '../admin/caller.js';
 import type { Deps } from '../context.js';
 import { newId, randomToken } from '../crypto/ids.js';
 import { apiErrors } from '../errors.js';
-import { rulesFor } from '../principals/kinds.js';
+import { type PrincipalKind, rulesFor } from '../principals/kinds.js';
 import type { PrincipalService } from '../principals/service.js';
 import type { Tenant } from '../tenants/model.js';
 import { parseCertificate, parsePublicJwk, type ParsedKey } from './keys.js';
@@ -15,8 +15,65 @@ const DAY_MS = 86_400_000;
 export const SECRET_PREFIX = 'sgn_';
 
 /** What credential metadata may show: never the digest. */
-function describe(c: Credential): Record<string, unknown> {
-  return { id: c.id, principalId: c.principalId, type: c.type, thumbprint: c.thumbprint, expiresAt: c.expiresAt };
+export function describeCredential(c: Credential): Record<string, unknown> {
+  return { id: c.id, principalId: c.principalId, ...(c.blueprintId ? { blueprintId: c.blueprintId } : {}), type: c.type, thumbprint: c.thumbprint, expiresAt: c.expiresAt };
+}
+
+/**
+ * A new credential for `holder` (a principal, or a blueprint lending it to agents of `holder.kind`),
+ * checked against the kind's rules and the tenant's secret policy. `existingKeys` are the holder's
+ * keys (a key is held once).
+ */
+export async function buildCredential(
+  deps: Deps,
+  tenant: Tenant,
+  holder: { id: string; kind: PrincipalKind },
+  body: CreateCredentialBody,
+  existingKeys: Credential[],
+): Promise<{ credential: Credential; secret?: string }> {
+  const now = deps.clock();
+  const rules = rulesFor(holder.kind);
+  const requestedExpiry = body.expiresAt === undefined ? undefined : Date.parse(body.expiresAt);
+  if (requestedExpiry !== undefined && (Number.isNaN(requestedExpiry) || requestedExpiry <= now)) {
+    throw apiErrors.invalid('expiresAt must be a future ISO 8601 instant');
+  }
+
+  let secret: string | undefined;
+  let parsed: ParsedKey | undefined;
+  let expiresAt: number | null;
+  if (body.type === 'secret') {
+    if (!rules.mayHoldSecret) throw apiErrors.invalid(`principals of kind "${holder.kind}" cannot hold client secrets; use a key${holder.kind === 'managed' ? ' (the platform holds it)' : ''}`);
+    if (!tenant.settings.allowSecrets) throw apiErrors.invalid(`tenant "${tenant.name}" does not allow client secrets; use private_key_jwt`);
+    const max = now + tenant.settings.secretMaxLifetimeDays * DAY_MS;
+    if (requestedExpiry !== undefined && requestedExpiry > max) {
+      throw apiErrors.invalid(`expiresAt must be within ${tenant.settings.secretMaxLifetimeDays} days (tenant policy)`);
+    }
+    expiresAt = requestedExpiry ?? Math.min(max, now + tenant.settings.secretDefaultLifetimeDays * DAY_MS);
+    secret = SECRET_PREFIX + randomToken(32);
+  } else {
+    if (!rules.mayHoldKey) throw apiErrors.invalid(`principals of kind "${holder.kind}" cannot hold client keys`);
+    if ((body.jwk === undefined) === (body.certificate === undefined)) throw apiErrors.invalid('a key credential needs exactly one of jwk or certificate');
+    parsed = body.jwk ? await parsePublicJwk(body.jwk) : await parseCertificate(body.certificate as string, now);
+    expiresAt = requestedExpiry ?? parsed.notAfter;
+    if (parsed.notAfter !== null && expiresAt !== null && expiresAt > parsed.notAfter) expiresAt = parsed.notAfter;
+    if (existingKeys.some((c) => c.thumbprint === parsed?.thumbprint)) throw apiErrors.conflict('this principal already holds that key');
+  }
+
+  const credential: Credential = {
+    id: newId(),
+    tenantId: tenant.id,
+    principalId: holder.id,
+    type: body.type,
+    description: body.description ?? null,
+    secretDigest: secret ? deps.hasher.digest(secret) : null,
+    publicJwk: parsed?.jwk ?? null,
+    thumbprint: parsed?.thumbprint ?? null,
+    certificate: parsed?.certificate ?? null,
+    createdAt: now,
+    expiresAt,
+    lastUsedAt: null,
+  };
+  return secret === undefined ? { credential } : { credential, secret };
 }
 
 /** Credentials of principals: generated secrets (stored as digests) and public keys. */
@@ -28,53 +85,12 @@ export class CredentialService {
 
   /** Adds a credential. For a secret, the returned `secret` is the only time it is ever shown. */
   async add(caller: AdminCaller, tenant: Tenant, principalId: string, body: CreateCredentialBody): Promise<{ credential: Credential; secret?: string }> {
-    const now = this.deps.clock();
     const principal = await this.principals.getLive(tenant, principalId);
-    const rules = rulesFor(principal.kind);
-    const requestedExpiry = body.expiresAt === undefined ? undefined : Date.parse(body.expiresAt);
-    if (requestedExpiry !== undefined && (Number.isNaN(requestedExpiry) || requestedExpiry <= now)) {
-      throw apiErrors.invalid('expiresAt must be a future ISO 8601 instant');
-    }
-
-    let secret: string | undefined;
-    let parsed: ParsedKey | undefined;
-    let expiresAt: number | null;
-    if (body.type === 'secret') {
-      if (!rules.mayHoldSecret) throw apiErrors.invalid(`principals of kind "${principal.kind}" cannot hold client secrets; use a key${principal.kind === 'managed' ? ' (the platform holds it)' : ''}`);
-      if (!tenant.settings.allowSecrets) throw apiErrors.invalid(`tenant "${tenant.name}" does not allow client secrets; use private_key_jwt`);
-      const max = now + tenant.settings.secretMaxLifetimeDays * DAY_MS;
-      if (requestedExpiry !== undefined && requestedExpiry > max) {
-        throw apiErrors.invalid(`expiresAt must be within ${tenant.settings.secretMaxLifetimeDays} days (tenant policy)`);
-      }
-      expiresAt = requestedExpiry ?? Math.min(max, now + tenant.settings.secretDefaultLifetimeDays * DAY_MS);
-      secret = SECRET_PREFIX + randomToken(32);
-    } else {
-      if (!rules.mayHoldKey) throw apiErrors.invalid(`principals of kind "${principal.kind}" cannot hold client keys`);
-      if ((body.jwk === undefined) === (body.certificate === undefined)) throw apiErrors.invalid('a key credential needs exactly one of jwk or certificate');
-      parsed = body.jwk ? await parsePublicJwk(body.jwk) : await parseCertificate(body.certificate as string, now);
-      expiresAt = requestedExpiry ?? parsed.notAfter;
-      if (parsed.notAfter !== null && expiresAt !== null && expiresAt > parsed.notAfter) expiresAt = parsed.notAfter;
-      const existing = await credentialStore.listForPrincipal(this.deps.db, tenant.id, principal.id, 'key');
-      if (existing.some((c) => c.thumbprint === parsed?.thumbprint)) throw apiErrors.conflict('this principal already holds that key');
-    }
-
-    const credential: Credential = {
-      id: newId(),
-      tenantId: tenant.id,
-      principalId: principal.id,
-      type: body.type,
-      description: body.description ?? null,
-      secretDigest: secret ? this.deps.hasher.digest(secret) : null,
-      publicJwk: parsed?.jwk ?? null,
-      thumbprint: parsed?.thumbprint ?? null,
-      certificate: parsed?.certificate ?? null,
-      createdAt: now,
-      expiresAt,
-      lastUsedAt: null,
-    };
+    const existing = await credentialStore.listForPrincipal(this.deps.db, tenant.id, principal.id, 'key');
+    const { credential, secret } = await buildCredential(this.deps, tenant, { id: principal.id, kind: principal.kind }, body, existing);
     await changeDirectory(this.deps, tenant.id, async (trx) => {
       await credentialStore.insert(trx, credential);
-      await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.added', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, after: describe(credential) }]);
+      await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.added', actor: actorOf(caller), target: { type: 'credential', id: credential.id }, after: describeCredential(credential) }]);
     });
     return secret === undefined ? { credential } : { credential, secret };
   }
@@ -90,7 +106,7 @@ export class CredentialService {
       const credential = await credentialStore.get(trx, tenant.id, principalId, credentialId);
       if (!credential) throw apiErrors.notFound('credential', credentialId);
       await credentialStore.delete(trx, tenant.id, principalId, credentialId);
-      await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credentialId }, before: describe(credential) }]);
+      await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credentialId }, before: describeCredential(credential) }]);
     });
   }
 }

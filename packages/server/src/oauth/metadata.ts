@@ -8,10 +8,19 @@ export interface Endpoints {
   issuer: string;
   token: string;
   jwks: string;
+  introspection: string;
+  revocation: string;
 }
 
 export function endpointsFor(issuer: string): Endpoints {
   return { issuer, token: `${issuer}/oauth2/token`, jwks: `${issuer}/.well-known/jwks.json` };
+  return {
+    issuer,
+    token: `${issuer}/oauth2/token`,
+    jwks: `${issuer}/.well-known/jwks.json`,
+    introspection: `${issuer}/oauth2/introspect`,
+    revocation: `${issuer}/oauth2/revoke`,
+  };
 }
 
 /**
@@ -26,6 +35,13 @@ export function serverMetadata(_tenant: Tenant, endpoints: Endpoints, signingAlg
     grant_types_supported: [...GRANT_TYPES],
     token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.filter((a) => a !== 'Ed25519'),
+    // RFC 7662 / RFC 7009 (metadata names from RFC 8414 §2): same client authentication as the token endpoint.
+    introspection_endpoint: endpoints.introspection,
+    introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.filter((a) => a !== 'Ed25519'),
+    revocation_endpoint: endpoints.revocation,
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.filter((a) => a !== 'Ed25519'),
     response_types_supported: [],
     scopes_supported: [],
     // RFC 9068 access tokens are signed with the tenant's key algorithm(s).

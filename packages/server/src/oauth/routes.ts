@@ -6,6 +6,9 @@ import type { Metrics } from '../http/metrics.js';
 import type { Services } from '../services.js';
 import { endpointsFor, serverMetadata } from './metadata.js';
 import { tokenEndpoint } from './token-endpoint.js';
+import { introspectionEndpoint } from './introspect.js';
+import { accessTokenRevoker, revocationEndpoint } from './revoke.js';
+import { AccessTokenVerifier } from './verify-access-token.js';
 
 /** Maps any error on a protocol endpoint to RFC 6749 §5.2 JSON; never a stack trace. */
 function toOAuthError(error: unknown): OAuthError {
@@ -57,4 +60,7 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
     return reply.header('cache-control', cacheFor(60)).header('content-type', 'application/jwk-set+json').send(await deps.keys.jwks(tenant.id));
   });
   app.post('/:tenant/oauth2/token', tokenEndpoint(deps, services, metrics));
+  const verifier = new AccessTokenVerifier(deps, services.tenants);
+  app.post('/:tenant/oauth2/introspect', introspectionEndpoint(deps, services, verifier));
+  app.post('/:tenant/oauth2/revoke', revocationEndpoint(deps, services, [accessTokenRevoker(verifier)]));
 }

@@ -18,13 +18,17 @@ export interface KindRules {
   requiresSponsor: boolean;
   /** May be named as another principal's sponsor. */
   maySponsor: boolean;
+  /** Is created from a blueprint, which caps what it may ever hold and may lend it credentials. */
+  fromBlueprint: boolean;
+  /** Expires (SIGNET_AGENT_LIFETIME_DAYS) unless a sponsor extends it. */
+  expires: boolean;
 }
 
 export const KIND_RULES: Record<PrincipalKind, KindRules> = {
-  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true },
-  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false },
-  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false },
-  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false },
+  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, fromBlueprint: false, expires: false },
+  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, fromBlueprint: false, expires: false },
+  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, fromBlueprint: false, expires: false },
+  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, fromBlueprint: true, expires: true },
 };
 
 export function rulesFor(kind: PrincipalKind): KindRules {

@@ -2,8 +2,9 @@ import { Type, type Static } from 'typebox';
 import { OneOf } from '../http/schema.js';
 import { PRINCIPAL_KINDS, type PrincipalKind } from './kinds.js';
 
-export type PrincipalStatus = 'active' | 'disabled' | 'deleted';
-export const PRINCIPAL_STATUSES = ['active', 'disabled', 'deleted'] as const;
+/** `suspended`: an agent whose last active sponsor went away; set by Signet, lifted by an admin's enable. */
+export type PrincipalStatus = 'active' | 'disabled' | 'suspended' | 'deleted';
+export const PRINCIPAL_STATUSES = ['active', 'disabled', 'suspended', 'deleted'] as const;
 
 export interface Principal {
   id: string;
@@ -14,6 +15,10 @@ export interface Principal {
   status: PrincipalStatus;
   /** Sponsors (user principal ids); only kinds whose rules require one have any. */
   sponsors: string[];
+  /** Agents: the blueprint the agent was created from (its ceiling). */
+  blueprintId: string | null;
+  /** Agents: no token is issued after this instant until a sponsor extends it. */
+  expiresAt: number | null;
   createdAt: number;
   updatedAt: number;
   deletedAt: number | null;
@@ -29,6 +34,8 @@ export const CreatePrincipalBody = Type.Object(
     displayName: DisplayName,
     description: Type.Optional(Description),
     sponsors: Type.Optional(Sponsors),
+    blueprint: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Agents: blueprint id or name (required for agents)' })),
+    expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'Agents: ISO 8601 expiry (default and maximum: SIGNET_AGENT_LIFETIME_DAYS from now)' })),
   },
   { additionalProperties: false },
 );
@@ -43,6 +50,12 @@ export const UpdatePrincipalBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export type UpdatePrincipalBody = Static<typeof UpdatePrincipalBody>;
+
+export const ExtendPrincipalBody = Type.Object(
+  { expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'New expiry (default and latest: SIGNET_AGENT_LIFETIME_DAYS from now)' })) },
+  { additionalProperties: false },
+);
+export type ExtendPrincipalBody = Static<typeof ExtendPrincipalBody>;
 
 export const ListPrincipalsQuery = Type.Object(
   {
@@ -63,6 +76,8 @@ export const PrincipalView = Type.Object({
   description: Type.Union([Type.String(), Type.Null()]),
   status: OneOf(PRINCIPAL_STATUSES),
   sponsors: Type.Array(Type.String()),
+  blueprintId: Type.Union([Type.String(), Type.Null()]),
+  expiresAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
   updatedAt: Type.String(),
   deletedAt: Type.Union([Type.String(), Type.Null()]),

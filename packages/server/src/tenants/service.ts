@@ -68,6 +68,16 @@ export class TenantService {
     return tenant;
   }
 
+  /**
+   * Resolves a tenant for a route a sponsor may call: callers of the tenant itself (and install
+   * admins) pass here; the service then checks tenant access or sponsorship of the principal.
+   */
+  async forSponsorOrCaller(caller: AdminCaller, idOrName: string): Promise<Tenant> {
+    const tenant = await this.resolve(idOrName);
+    if (!caller.installAdmin && caller.tenantId !== tenant.id) assertTenantAccess(caller, tenant, 'write');
+    return tenant;
+  }
+
   async list(caller: AdminCaller, page: PageRequest): Promise<Page<Tenant>> {
     assertInstallAdmin(caller);
     return tenantStore.list(this.deps.db, page);

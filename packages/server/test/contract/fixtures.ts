@@ -44,6 +44,8 @@ export function principal(tenantId: string, over: Partial<Principal> = {}): Prin
     description: null,
     status: 'active',
     sponsors: [],
+    blueprintId: null,
+    expiresAt: null,
     createdAt: T0,
     updatedAt: T0,
     deletedAt: null,
