@@ -62,9 +62,8 @@ export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) 
       });
       decision.client = client;
       const dpop = await tokenRequestProof(deps, { tenant, request, reply, tokenUrl: endpoints.token, nonces });
-      const result = await grant({ deps, tenant, client, params, dpop, accessTokens: services.accessTokens, delegation: services.delegation });
-      decision.delegation = result.audit?.delegation;
-      decision.subjectId = result.claims.sub === client.principal.id ? undefined : result.claims.sub;
+      const noteDelegation = (subjectId: string, delegation: string[]) => Object.assign(decision as TokenDecision, { subjectId, delegation });
+      const result = await grant({ deps, tenant, client, params, dpop, accessTokens: services.accessTokens, delegation: services.delegation, noteDelegation });
       const dpopRequired = await dpopRequirement(deps, tenant.id, client.principal);
       if (dpopRequired && !dpop) throw oauthErrors.invalidRequest(`a DPoP proof is required: ${dpopRequired}`);
 

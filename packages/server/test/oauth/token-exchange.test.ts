@@ -122,6 +122,10 @@ describe('token endpoint: token exchange (RFC 8693)', () => {
     const res = await exchange(agentC, tokenA, { resource: r2, scope: 'orders.read' });
     expectOAuthError(res, 400, 'invalid_request');
     assert.match(res.body.error_description, /delegation depth 2 exceeds this actor's cap of 1/);
+    const refused = (await auditEvents(a, t.id)).find((e) => e.type === 'token.refused' && e.actorId === agentC.id) as AuditRecord;
+    assert.equal(refused.data.error, 'invalid_request');
+    assert.equal(refused.subjectId, user, 'a refused exchange names the user');
+    assert.deepEqual(refused.data.delegation, [agentC.id, agentA.id], 'and the chain it would have extended');
     // At depth 1 the same agent is fine.
     expectIssued(await exchange(agentC, await userToken(agentC.id), { resource: r2, scope: 'orders.read' }));
   });

@@ -19,6 +19,8 @@ export interface GrantContext {
   accessTokens: AccessTokenVerifier;
   /** Where delegated permission comes from. */
   delegation: DelegationPolicy;
+  /** Tells the audit trail whom a delegated request is about as soon as that is known, so refusals name the chain too. */
+  noteDelegation(subjectId: string, delegation: string[]): void;
 }
 
 /** The claims a grant decided on; the token endpoint adds iss, times, ids and signs. */

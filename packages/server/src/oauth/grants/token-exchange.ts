@@ -31,9 +31,10 @@ export async function tokenExchangeGrant(ctx: GrantContext): Promise<GrantResult
   if (!mayActForUsers(blueprint)) throw oauthErrors.unauthorizedClient('this agent\'s blueprint does not allow acting for users');
 
   const subject = await verifySubjectToken(ctx.accessTokens, tenant, params.subject_token, params.subject_token_type);
+  const previous = actChain(subject);
+  ctx.noteDelegation(subject.sub, [actor.id, ...previous]);
   checkMayAct(subject, actor.id);
   checkBinding(subject, actor.id, ctx.dpop);
-  const previous = actChain(subject);
   const unfit = await firstNotInStanding(deps, tenant.id, [subject.sub, ...previous]);
   // RFC 6749 §5.2: a grant whose user or actor was stopped is as good as revoked: invalid_grant.
   if (unfit) throw oauthErrors.invalidGrant('subject_token names a principal that can no longer take part in tokens', `${unfit.id} is ${unfit.standing}`);
