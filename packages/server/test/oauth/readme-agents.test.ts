@@ -29,7 +29,7 @@ describe('README: Agents that act for people', () => {
     const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('## Agents that act for people'), readme.indexOf('## Configuration'));
     const [walk, dpop] = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-    assert.ok(walk?.includes('USER_TOKEN=...') && dpop);
+    assert.ok(walk !== undefined && dpop !== undefined && walk.includes('USER_TOKEN=...'));
     const tenant = await s.signet.services.tenants.activeByName('default');
     assert.ok(tenant);
     const mint = createServer((req, res) => {
