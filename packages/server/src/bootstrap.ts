@@ -74,6 +74,7 @@ export async function bootstrap(deps: Deps, services: Services): Promise<{ crede
       sponsors: [],
       blueprintId: null,
       expiresAt: null,
+      requireDpop: false,
       createdAt: now,
       updatedAt: now,
       deletedAt: null,

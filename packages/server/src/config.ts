@@ -47,6 +47,10 @@ export interface Config {
   auditWrites: 'on' | 'off-for-benchmarks';
   /** SIGNET_CACHE_STALENESS_MS — bound on how stale a node's view of another node's changes may be (default 1000). */
   cacheStalenessMs: number;
+  /** SIGNET_DPOP_NONCE — `required` (default): DPoP proofs at the token endpoint must carry a server nonce (RFC 9449 §8); `off`. */
+  dpopNonce: 'required' | 'off';
+  /** SIGNET_DELEGATION_MAX_DEPTH — most actors in a delegation chain when the current actor has no blueprint (a service; default 2). */
+  delegationMaxDepth: number;
   /** SIGNET_AGENT_LIFETIME_DAYS — how long an agent lives before a sponsor must extend it; also the longest extension (default 90). */
   agentLifetimeDays: number;
   /**
@@ -164,6 +168,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
   const ssfAllowHttpLoopback = bool(env, 'SIGNET_SSF_ALLOW_HTTP_LOOPBACK', false);
   if (ssfAllowHttpLoopback) warn('SIGNET_SSF_ALLOW_HTTP_LOOPBACK=true: Shared Signals receivers may be plain-http loopback URLs; use this only for local testing');
 
+  const dpopNonce = (env.SIGNET_DPOP_NONCE || 'required') as Config['dpopNonce'];
+  if (dpopNonce !== 'required' && dpopNonce !== 'off') throw new ConfigError('SIGNET_DPOP_NONCE must be required or off');
 
   return {
     auditWrites,
@@ -184,6 +190,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     auditSealSeconds: int(env, 'SIGNET_AUDIT_SEAL_SECONDS', 10, 1, 3600),
     auditSealEvents: int(env, 'SIGNET_AUDIT_SEAL_EVENTS', 10000, 1, 10_000_000),
     cacheStalenessMs: int(env, 'SIGNET_CACHE_STALENESS_MS', 1000, 100, 60000),
+    dpopNonce,
+    delegationMaxDepth: int(env, 'SIGNET_DELEGATION_MAX_DEPTH', 2, 1, 10),
     agentLifetimeDays: int(env, 'SIGNET_AGENT_LIFETIME_DAYS', 90, 1, 3650),
     ssfAllowHttpLoopback,
   };

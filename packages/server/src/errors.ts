@@ -6,7 +6,7 @@
  * Nothing else is ever shown to a client: unknown errors become a generic 500 without details.
  */
 
-/** OAuth error codes from RFC 6749 §5.2, RFC 8707 §2 and RFC 6750 §3.1. */
+/** OAuth error codes from RFC 6749 §5.2, RFC 8707 §2, RFC 6750 §3.1 and RFC 9449 §12.2. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -16,7 +16,9 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'invalid_target'
   | 'temporarily_unavailable'
-  | 'server_error';
+  | 'server_error'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -28,6 +30,8 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_target: 400,
   temporarily_unavailable: 503,
   server_error: 500,
+  invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
 };
 
 export class OAuthError extends Error {
@@ -66,6 +70,10 @@ export const oauthErrors = {
   temporarilyUnavailable: (detail: string) =>
     new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable, retry later', detail),
   notFound: (description: string) => new OAuthError('invalid_request', description, undefined, { status: 404 }),
+  /** RFC 9449 §5: the DPoP proof is missing a required part, malformed or does not fit the request. */
+  invalidDpopProof: (description: string, detail?: string) => new OAuthError('invalid_dpop_proof', description, detail),
+  /** RFC 9449 §8: the proof must carry the nonce sent in the `DPoP-Nonce` response header. */
+  useDpopNonce: (description: string) => new OAuthError('use_dpop_nonce', description),
 };
 
 /** Stable admin API error codes and their HTTP status. */

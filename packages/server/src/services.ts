@@ -1,5 +1,7 @@
 import { BlueprintService } from './blueprints/service.js';
 import type { Deps } from './context.js';
+import { AccessTokenVerifier } from './oauth/verify-access-token.js';
+import { type DelegationPolicy, subjectTokenConsent } from './policy/consent.js';
 import { CredentialService } from './credentials/service.js';
 import { GrantService } from './grants/service.js';
 import { PrincipalService } from './principals/service.js';
@@ -15,6 +17,10 @@ export interface Services {
   resources: ResourceService;
   grants: GrantService;
   keys: SigningKeyService;
+  /** Verifies Signet's own access tokens (admin API, token-exchange subject tokens). */
+  accessTokens: AccessTokenVerifier;
+  /** Where delegated permission comes from (RFC 8693 exchange); see policy/consent.ts. */
+  delegation: DelegationPolicy;
   blueprints: BlueprintService;
 }
 
@@ -31,5 +37,7 @@ export function createServices(deps: Deps): Services {
     credentials: new CredentialService(deps, principals),
     grants: new GrantService(deps, principals, resources),
     keys: deps.keys,
+    accessTokens: new AccessTokenVerifier(deps, tenants),
+    delegation: subjectTokenConsent,
   };
 }

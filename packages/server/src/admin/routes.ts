@@ -5,7 +5,6 @@ import { registerBlueprintRoutes } from '../blueprints/routes.js';
 import type { Deps } from '../context.js';
 import { registerCredentialRoutes } from '../credentials/routes.js';
 import { registerGrantRoutes } from '../grants/routes.js';
-import { AccessTokenVerifier } from '../oauth/verify-access-token.js';
 import { registerPrincipalRoutes } from '../principals/routes.js';
 import { registerResourceRoutes } from '../resources/routes.js';
 import type { Services } from '../services.js';
@@ -29,7 +28,7 @@ export async function registerAdmin(app: FastifyInstance, deps: Deps, services: 
     },
     transform: ({ schema, url }) => ({ schema, url: url.replace(/^\/admin\/v1/, '') }),
   });
-  installAdminAuth(app, deps, new AccessTokenVerifier(deps, services.tenants), new Set([`/admin/v1${OPENAPI_PATH}`]));
+  installAdminAuth(app, deps, services.accessTokens, new Set([`/admin/v1${OPENAPI_PATH}`]));
 
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
   registerTenantRoutes(app, services);

@@ -28,6 +28,7 @@ export const view = {
     sponsors: p.sponsors,
     blueprintId: p.blueprintId,
     expiresAt: isoTime(p.expiresAt),
+    requireDpop: p.requireDpop,
     createdAt: isoTime(p.createdAt) as string,
     updatedAt: isoTime(p.updatedAt) as string,
     deletedAt: isoTime(p.deletedAt),

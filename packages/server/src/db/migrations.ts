@@ -273,6 +273,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('ssf_outbox_due').on('ssf_outbox').columns(['delivered_at', 'next_attempt_at']).execute();
     },
   },
+  '0007_dpop_exchange': {
+    async up(db: Kysely<unknown>) {
+      // RFC 9449 §5.2: a principal whose tokens must be DPoP-bound (a blueprint can require it too).
+      await db.schema.alterTable('principals').addColumn('require_dpop', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

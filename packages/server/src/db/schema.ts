@@ -26,6 +26,8 @@ export interface PrincipalsTable {
   blueprint_id: string | null;
   /** Agents: after this instant the agent gets no token until a sponsor extends it. */
   expires_at: number | null;
+  /** 1: every token issued to this principal must be DPoP-bound (RFC 9449). */
+  require_dpop: number;
 }
 
 export interface PrincipalSponsorsTable {

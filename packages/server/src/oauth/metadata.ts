@@ -1,8 +1,9 @@
 import { ASSERTION_ALGS } from '../credentials/keys.js';
 import type { Tenant } from '../tenants/model.js';
+import { DPOP_ALGS } from './dpop.js';
 
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
-export const GRANT_TYPES = ['client_credentials'] as const;
+export const GRANT_TYPES = ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] as const;
 
 export interface Endpoints {
   issuer: string;
@@ -13,7 +14,6 @@ export interface Endpoints {
 }
 
 export function endpointsFor(issuer: string): Endpoints {
-  return { issuer, token: `${issuer}/oauth2/token`, jwks: `${issuer}/.well-known/jwks.json` };
   return {
     issuer,
     token: `${issuer}/oauth2/token`,
@@ -48,5 +48,7 @@ export function serverMetadata(_tenant: Tenant, endpoints: Endpoints, signingAlg
     access_token_signing_alg_values_supported: signingAlgs,
     // RFC 8707: `resource` names the audience.
     resource_indicators_supported: true,
+    // RFC 9449 §5.1: algorithms accepted for DPoP proofs.
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
   };
 }

@@ -22,13 +22,15 @@ export interface KindRules {
   fromBlueprint: boolean;
   /** Expires (SIGNET_AGENT_LIFETIME_DAYS) unless a sponsor extends it. */
   expires: boolean;
+  /** May act for users through token exchange (RFC 8693) as the current actor of a delegation chain. */
+  actsForUsers: boolean;
 }
 
 export const KIND_RULES: Record<PrincipalKind, KindRules> = {
-  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, fromBlueprint: false, expires: false },
-  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, fromBlueprint: false, expires: false },
-  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, fromBlueprint: false, expires: false },
-  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, fromBlueprint: true, expires: true },
+  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, fromBlueprint: false, expires: false, actsForUsers: false },
+  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, fromBlueprint: false, expires: false, actsForUsers: true },
+  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, fromBlueprint: false, expires: false, actsForUsers: false },
+  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, fromBlueprint: true, expires: true, actsForUsers: true },
 };
 
 export function rulesFor(kind: PrincipalKind): KindRules {

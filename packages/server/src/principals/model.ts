@@ -19,6 +19,8 @@ export interface Principal {
   blueprintId: string | null;
   /** Agents: no token is issued after this instant until a sponsor extends it. */
   expiresAt: number | null;
+  /** Every token issued to it must be DPoP-bound (RFC 9449 §5.2). */
+  requireDpop: boolean;
   createdAt: number;
   updatedAt: number;
   deletedAt: number | null;
@@ -26,6 +28,7 @@ export interface Principal {
 
 const DisplayName = Type.String({ minLength: 1, maxLength: 200 });
 const Description = Type.String({ maxLength: 2000 });
+const RequireDpop = Type.Boolean({ description: 'Every token issued to this client must be DPoP-bound (RFC 9449); default false' });
 const Sponsors = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 20, uniqueItems: true });
 
 export const CreatePrincipalBody = Type.Object(
@@ -34,6 +37,7 @@ export const CreatePrincipalBody = Type.Object(
     displayName: DisplayName,
     description: Type.Optional(Description),
     sponsors: Type.Optional(Sponsors),
+    requireDpop: Type.Optional(RequireDpop),
     blueprint: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Agents: blueprint id or name (required for agents)' })),
     expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'Agents: ISO 8601 expiry (default and maximum: SIGNET_AGENT_LIFETIME_DAYS from now)' })),
   },
@@ -46,6 +50,7 @@ export const UpdatePrincipalBody = Type.Object(
     displayName: Type.Optional(DisplayName),
     description: Type.Optional(Type.Union([Description, Type.Null()])),
     sponsors: Type.Optional(Sponsors),
+    requireDpop: Type.Optional(RequireDpop),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -78,6 +83,7 @@ export const PrincipalView = Type.Object({
   sponsors: Type.Array(Type.String()),
   blueprintId: Type.Union([Type.String(), Type.Null()]),
   expiresAt: Type.Union([Type.String(), Type.Null()]),
+  requireDpop: Type.Boolean(),
   createdAt: Type.String(),
   updatedAt: Type.String(),
   deletedAt: Type.Union([Type.String(), Type.Null()]),

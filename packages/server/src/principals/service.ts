@@ -49,6 +49,7 @@ export class PrincipalService {
       description: body.description ?? null,
       status: 'active',
       sponsors: [...(body.sponsors ?? [])].sort(),
+      requireDpop: body.requireDpop ?? false,
       blueprintId: await this.blueprintOf(tenant, body),
       expiresAt: rules.expires ? this.expiry(body.expiresAt, now) : this.noExpiry(body),
       createdAt: now,
@@ -71,6 +72,7 @@ export class PrincipalService {
         displayName: body.displayName ?? before.displayName,
         description: body.description === undefined ? before.description : body.description,
         sponsors: body.sponsors ? [...body.sponsors].sort() : before.sponsors,
+        requireDpop: body.requireDpop ?? before.requireDpop,
         updatedAt: this.deps.clock(),
       };
       if (body.sponsors) {

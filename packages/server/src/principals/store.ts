@@ -16,6 +16,7 @@ function toPrincipal(row: PrincipalsTable, sponsors: string[]): Principal {
     sponsors,
     blueprintId: row.blueprint_id ?? null,
     expiresAt: row.expires_at ?? null,
+    requireDpop: row.require_dpop === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
@@ -55,6 +56,7 @@ export const principalStore = {
         status: p.status,
         blueprint_id: p.blueprintId,
         expires_at: p.expiresAt,
+        require_dpop: p.requireDpop ? 1 : 0,
         created_at: p.createdAt,
         updated_at: p.updatedAt,
         deleted_at: p.deletedAt,
@@ -92,6 +94,7 @@ export const principalStore = {
         description: p.description,
         status: p.status,
         expires_at: p.expiresAt,
+        require_dpop: p.requireDpop ? 1 : 0,
         updated_at: p.updatedAt,
         deleted_at: p.deletedAt,
       })

@@ -46,6 +46,7 @@ export function principal(tenantId: string, over: Partial<Principal> = {}): Prin
     sponsors: [],
     blueprintId: null,
     expiresAt: null,
+    requireDpop: false,
     createdAt: T0,
     updatedAt: T0,
     deletedAt: null,
