@@ -62,10 +62,11 @@ export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) 
       });
       decision.client = client;
       const dpop = await tokenRequestProof(deps, { tenant, request, reply, tokenUrl: endpoints.token, nonces });
-      const noteDelegation = (subjectId: string, delegation: string[]) => Object.assign(decision as TokenDecision, { subjectId, delegation });
-      const result = await grant({ deps, tenant, client, params, dpop, accessTokens: services.accessTokens, delegation: services.delegation, noteDelegation });
       const dpopRequired = await dpopRequirement(deps, tenant.id, client.principal);
       if (dpopRequired && !dpop) throw oauthErrors.invalidRequest(`a DPoP proof is required: ${dpopRequired}`);
+      const noted = decision;
+      const noteDelegation = (subjectId: string, delegation: string[]) => Object.assign(noted, { subjectId, delegation });
+      const result = await grant({ deps, tenant, client, params, dpop, accessTokens: services.accessTokens, delegation: services.delegation, noteDelegation });
 
       const now = Math.floor(deps.clock() / 1000);
       const ttlCaps = [tenant.settings.accessTokenTtlSeconds ?? deps.config.accessTokenTtlSeconds, deps.config.accessTokenTtlMaxSeconds, result.ttlCapSeconds ?? Infinity];

@@ -169,6 +169,18 @@ describe('token endpoint: token exchange (RFC 8693)', () => {
     expectOAuthError(await exchange(agentB, fromUpstream, { resource: r2, scope: 'orders.read' }), 400, 'invalid_grant');
   });
 
+  it('a revoked subject token (RFC 7009, by the client it was issued to): invalid_grant', async () => {
+    const subject = await userToken(agentA.id, 'orders.read');
+    expectIssued(await exchange(agentA, subject, { resource: r1 }));
+    const revoked = await fetch(`${a.s.url}/${t.name}/oauth2/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(agentA.id, agentA.secret) },
+      body: new URLSearchParams({ token: subject, token_type_hint: 'access_token' }),
+    });
+    assert.equal(revoked.status, 200);
+    expectOAuthError(await exchange(agentA, subject, { resource: r1 }), 400, 'invalid_grant');
+  });
+
   it('an invalid subject token is invalid_request (RFC 8693 §2.2.2): tampered, expired, wrong type, not a user\'s, another tenant\'s', async () => {
     const good = await userToken(agentA.id);
     const [h, p, s] = good.split('.');

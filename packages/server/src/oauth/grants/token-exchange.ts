@@ -1,11 +1,11 @@
 import { oauthErrors } from '../../errors.js';
 import { allowedScopes, blueprintFor, maxDelegationDepth, mayActForUsers, tokenLifetimeCap } from '../../policy/blueprint-policy.js';
-import { actChain, firstNotInStanding } from '../../policy/standing.js';
+import { actChain } from '../../policy/standing.js';
 import { rulesFor } from '../../principals/kinds.js';
 import type { AccessTokenClaims, ActClaim } from '../access-token.js';
 import { requireSameKey, type DpopProof } from '../dpop.js';
 import type { GrantContext, GrantResult } from './grant.js';
-import { verifySubjectToken, TOKEN_TYPE } from './subject-token.js';
+import { readSubjectToken, TOKEN_TYPE } from './subject-token.js';
 import { resolveTarget } from './target.js';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -16,7 +16,8 @@ export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
  * the user (`sub`) and names every actor in `act`, the current actor outermost (§4.1).
  *
  * Checks, in order: the actor may act for users → subject token (signature, tenant, expiry, a
- * user's) → `may_act` (§4.4) → everyone in the chain in good standing → depth cap → target →
+ * user's; not revoked, everyone it names in good standing) → `may_act` (§4.4) → DPoP binding →
+ * depth cap → target →
  * scopes = asked ∩ subject token ∩ consent ∩ blueprint ∩ offered by the resource. Application
  * roles never travel in a delegated token.
  */
@@ -30,14 +31,13 @@ export async function tokenExchangeGrant(ctx: GrantContext): Promise<GrantResult
   const blueprint = await blueprintFor(deps, tenant.id, actor);
   if (!mayActForUsers(blueprint)) throw oauthErrors.unauthorizedClient('this agent\'s blueprint does not allow acting for users');
 
-  const subject = await verifySubjectToken(ctx.accessTokens, tenant, params.subject_token, params.subject_token_type);
+  const { claims: subject, stopped } = await readSubjectToken(deps, ctx.accessTokens, tenant, params.subject_token, params.subject_token_type);
   const previous = actChain(subject);
   ctx.noteDelegation(subject.sub, [actor.id, ...previous]);
+  // RFC 6749 §5.2: a revoked grant, or one whose user, client or an actor was stopped, is invalid_grant.
+  if (stopped) throw oauthErrors.invalidGrant('subject_token is no longer active', stopped);
   checkMayAct(subject, actor.id);
   checkBinding(subject, actor.id, ctx.dpop);
-  const unfit = await firstNotInStanding(deps, tenant.id, [subject.sub, ...previous]);
-  // RFC 6749 §5.2: a grant whose user or actor was stopped is as good as revoked: invalid_grant.
-  if (unfit) throw oauthErrors.invalidGrant('subject_token names a principal that can no longer take part in tokens', `${unfit.id} is ${unfit.standing}`);
 
   const depth = previous.length + 1;
   const cap = maxDelegationDepth(blueprint) ?? deps.config.delegationMaxDepth;
