@@ -49,7 +49,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   }
 
   it('metadata advertises both endpoints with the token endpoint\'s client authentication methods', async () => {
-    const body = await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json();
+    const body = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     assert.equal(body.introspection_endpoint, `${issuer}/oauth2/introspect`);
     assert.equal(body.revocation_endpoint, `${issuer}/oauth2/revoke`);
     assert.deepEqual(body.introspection_endpoint_auth_methods_supported, body.token_endpoint_auth_methods_supported);
