@@ -1,4 +1,5 @@
 import { BlueprintService } from './blueprints/service.js';
+import { ReceiverService } from './ssf/service.js';
 import type { Deps } from './context.js';
 import { AccessTokenVerifier } from './oauth/verify-access-token.js';
 import { type DelegationPolicy, subjectTokenConsent } from './policy/consent.js';
@@ -22,6 +23,7 @@ export interface Services {
   /** Where delegated permission comes from (RFC 8693 exchange); see policy/consent.ts. */
   delegation: DelegationPolicy;
   blueprints: BlueprintService;
+  receivers: ReceiverService;
 }
 
 export function createServices(deps: Deps): Services {
@@ -31,6 +33,7 @@ export function createServices(deps: Deps): Services {
   const blueprints = new BlueprintService(deps, resources);
   return {
     blueprints,
+    receivers: new ReceiverService(deps),
     tenants,
     principals,
     resources,

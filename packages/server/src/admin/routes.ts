@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { registerAuditRoutes } from '../audit/routes.js';
 import { registerBlueprintRoutes } from '../blueprints/routes.js';
+import { registerSsfRoutes } from '../ssf/routes.js';
 import type { Deps } from '../context.js';
 import { registerCredentialRoutes } from '../credentials/routes.js';
 import { registerGrantRoutes } from '../grants/routes.js';
@@ -37,6 +38,7 @@ export async function registerAdmin(app: FastifyInstance, deps: Deps, services: 
   registerResourceRoutes(app, services);
   registerGrantRoutes(app, services);
   registerBlueprintRoutes(app, services);
+  registerSsfRoutes(app, services);
   registerSigningKeyRoutes(app, services);
   registerAuditRoutes(app, deps, services);
 }

@@ -18,6 +18,8 @@ import {
   type UpdateBlueprintBody,
 } from './model.js';
 import { blueprintStore } from './store.js';
+import { credentialRemoved, queueStop } from '../ssf/signals.js';
+import { issuerUrl } from '../tenants/model.js';
 
 /** Credentials a blueprint lends its agents follow the agent kind's rules. */
 const AGENT_KIND = 'agent' as const;
@@ -135,6 +137,10 @@ export class BlueprintService {
       const credential = await blueprintStore.getCredential(trx, tenant.id, blueprint.id, credentialId);
       if (!credential) throw apiErrors.notFound('credential', credentialId);
       await blueprintStore.deleteCredential(trx, tenant.id, blueprint.id, credentialId);
+      // Every agent that could authenticate with it is told, as the credential's subject.
+      for (const agentId of await blueprintStore.liveAgentIds(trx, tenant.id, blueprint.id)) {
+        await queueStop(this.deps, trx, tenant.id, credentialRemoved(issuerUrl(this.deps.config.publicUrl, tenant), agentId, credential, this.deps.clock()));
+      }
       await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credentialId }, before: describeCredential(credential) }]);
       return credential;
     });

@@ -104,6 +104,11 @@ export const blueprintStore = {
     return Number(row.n);
   },
 
+  async liveAgentIds(db: Db, tenantId: string, id: string): Promise<string[]> {
+    const rows = await db.selectFrom('principals').select('id').where('tenant_id', '=', tenantId).where('blueprint_id', '=', id).where('status', '!=', 'deleted').orderBy('id').execute();
+    return rows.map((r) => r.id);
+  },
+
   async insertCredential(db: Db, c: Credential): Promise<void> {
     await db
       .insertInto('blueprint_credentials')

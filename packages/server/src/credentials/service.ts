@@ -9,6 +9,8 @@ import { parseCertificate, parsePublicJwk, type ParsedKey } from './keys.js';
 import type { CreateCredentialBody, Credential } from './model.js';
 import { credentialStore } from './store.js';
 import { changeDirectory } from '../db/directory-change.js';
+import { credentialRemoved, queueStop } from '../ssf/signals.js';
+import { issuerUrl } from '../tenants/model.js';
 
 const DAY_MS = 86_400_000;
 /** Prefix so secret scanners can recognise a leaked Signet client secret. */
@@ -106,6 +108,7 @@ export class CredentialService {
       const credential = await credentialStore.get(trx, tenant.id, principalId, credentialId);
       if (!credential) throw apiErrors.notFound('credential', credentialId);
       await credentialStore.delete(trx, tenant.id, principalId, credentialId);
+      await queueStop(this.deps, trx, tenant.id, credentialRemoved(issuerUrl(this.deps.config.publicUrl, tenant), principalId, credential, this.deps.clock()));
       await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'credential.removed', actor: actorOf(caller), target: { type: 'credential', id: credentialId }, before: describeCredential(credential) }]);
     });
   }

@@ -271,6 +271,15 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('ssf_outbox_due').on('ssf_outbox').columns(['delivered_at', 'next_attempt_at']).execute();
+
+      // Cross-node cache invalidation: one row per tenant, bumped by every directory change.
+      await db.schema
+        .createTable('directory_versions')
+        .addColumn('tenant_id', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .addColumn('changed_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('directory_versions_changed').on('directory_versions').column('changed_at').execute();
     },
   },
   '0007_dpop_exchange': {

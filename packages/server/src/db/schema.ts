@@ -218,6 +218,13 @@ export interface SsfOutboxTable {
   created_at: number;
 }
 
+export interface DirectoryVersionsTable {
+  tenant_id: string;
+  /** Bumped by every directory change of the tenant, in the change's transaction. */
+  version: number;
+  changed_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   principals: PrincipalsTable;
@@ -237,4 +244,5 @@ export interface Database {
   revoked_tokens: RevokedTokensTable;
   ssf_receivers: SsfReceiversTable;
   ssf_outbox: SsfOutboxTable;
+  directory_versions: DirectoryVersionsTable;
 }

@@ -13,6 +13,8 @@ import type { CreatePrincipalBody, ExtendPrincipalBody, Principal, PrincipalStat
 import { type PrincipalFilter, principalStore } from './store.js';
 import { changeDirectory } from '../db/directory-change.js';
 import { suspendOrphanedAgents } from './sponsorship.js';
+import { queueStop, sessionRevoked } from '../ssf/signals.js';
+import { issuerUrl } from '../tenants/model.js';
 
 const DAY_MS = 86_400_000;
 
@@ -101,7 +103,10 @@ export class PrincipalService {
       const after: Principal = { ...before, status, updatedAt: this.deps.clock() };
       await principalStore.update(trx, after);
       await this.audit(trx, actorOf(caller), status === 'disabled' ? 'principal.disabled' : 'principal.enabled', before, after, after.updatedAt);
-      if (status === 'disabled') await suspendOrphanedAgents(this.deps, trx, tenant, id, actorOf(caller));
+      if (status === 'disabled') {
+        await queueStop(this.deps, trx, tenant.id, sessionRevoked(issuerUrl(this.deps.config.publicUrl, tenant), id, 'admin', 'principal disabled', after.updatedAt));
+        await suspendOrphanedAgents(this.deps, trx, tenant, id, actorOf(caller));
+      }
       return after;
     });
   }
@@ -140,6 +145,7 @@ export class PrincipalService {
       }
       await principalStore.update(trx, after);
       await this.audit(trx, actorOf(caller), 'principal.deleted', before, after, now);
+      await queueStop(this.deps, trx, tenant.id, sessionRevoked(issuerUrl(this.deps.config.publicUrl, tenant), id, 'admin', 'principal deleted', now));
       await suspendOrphanedAgents(this.deps, trx, tenant, id, actorOf(caller));
     });
   }

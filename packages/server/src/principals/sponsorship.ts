@@ -1,7 +1,8 @@
 import type { AuditActor } from '../audit/model.js';
 import type { Deps } from '../context.js';
 import type { Db } from '../db/connect.js';
-import type { Tenant } from '../tenants/model.js';
+import { queueStop, sessionRevoked } from '../ssf/signals.js';
+import { issuerUrl, type Tenant } from '../tenants/model.js';
 import { principalStore } from './store.js';
 
 /**
@@ -10,7 +11,7 @@ import { principalStore } from './store.js';
  * transaction, and `principal.suspended` is audited with the reason. A suspended agent gets no
  * token until an admin names an active sponsor and enables it.
  */
-export async function suspendOrphanedAgents(deps: Pick<Deps, 'audit' | 'clock'>, trx: Db, tenant: Tenant, sponsorId: string, actor: AuditActor): Promise<string[]> {
+export async function suspendOrphanedAgents(deps: Pick<Deps, 'audit' | 'clock' | 'config'>, trx: Db, tenant: Tenant, sponsorId: string, actor: AuditActor): Promise<string[]> {
   const suspended: string[] = [];
   for (const agentId of await principalStore.sponsoredBy(trx, tenant.id, sponsorId)) {
     const agent = await principalStore.get(trx, tenant.id, agentId);
@@ -36,6 +37,7 @@ export async function suspendOrphanedAgents(deps: Pick<Deps, 'audit' | 'clock'>,
         data: { actorTenantId: actor.tenantId, reason: 'no active sponsor', lastSponsor: sponsorId, before: agent, after },
       },
     ]);
+    await queueStop(deps, trx, tenant.id, sessionRevoked(issuerUrl(deps.config.publicUrl, tenant), agent.id, 'policy', 'agent suspended: no active sponsor', now));
     suspended.push(agent.id);
   }
   return suspended;

@@ -16,6 +16,7 @@ import {
 import { resourceStore } from '../resources/store.js';
 import {
   DEFAULT_TENANT_SETTINGS,
+  issuerUrl,
   RESERVED_TENANT_NAMES,
   type CreateTenantBody,
   type Tenant,
@@ -36,7 +37,7 @@ export class TenantService {
   constructor(private readonly deps: Deps) {}
 
   issuer(tenant: Pick<Tenant, 'name'>): string {
-    return `${this.deps.config.publicUrl}/${tenant.name}`;
+    return issuerUrl(this.deps.config.publicUrl, tenant);
   }
 
   /**

@@ -9,6 +9,10 @@ import { grantStore } from '../../src/grants/store.js';
 import { principalStore } from '../../src/principals/store.js';
 import { resourceStore } from '../../src/resources/store.js';
 import { signingKeyStore } from '../../src/signing-keys/store.js';
+import { blueprintStore } from '../../src/blueprints/store.js';
+import type { Blueprint } from '../../src/blueprints/model.js';
+import { ssfStore } from '../../src/ssf/store.js';
+import { newId } from '../../src/crypto/ids.js';
 import { describeEachBackend } from './backends.js';
 import { T0, credential, grant, newTenant, principal, resource, signingKey, walk } from './fixtures.js';
 
@@ -25,6 +29,29 @@ interface World {
   grant: string;
   liveKey: string;
   expiredKey: string;
+  blueprint: string;
+  blueprintName: string;
+  blueprintAgent: string;
+  blueprintCredential: string;
+  receiver: string;
+}
+
+function blueprint(tenantId: string, over: Partial<Blueprint> = {}): Blueprint {
+  return {
+    id: newId(),
+    tenantId,
+    name: 'triage',
+    description: null,
+    permissions: [],
+    accessTokenLifetimeSeconds: 300,
+    maxDelegationDepth: 1,
+    allowAppRoles: false,
+    allowDelegation: true,
+    requireDpop: true,
+    createdAt: T0,
+    updatedAt: T0,
+    ...over,
+  };
 }
 
 const IDENTIFIER = 'api://orders';
@@ -49,6 +76,15 @@ async function createWorld(db: Db): Promise<World> {
   const expiredKey = signingKey(tenantId, { status: 'retired', retiredAt: T0, expiresAt: T0 + 1 });
   for (const k of [liveKey, expiredKey]) await signingKeyStore.insert(db, k);
   await db.insertInto('used_jtis').values({ tenant_id: tenantId, client_id: service.id, jti: 'jti-1', expires_at: NOW }).execute();
+  const bp = blueprint(tenantId, { permissions: [{ resourceId: r.id, roles: [], scopes: ['orders.view'] }] });
+  await blueprintStore.insert(db, bp);
+  const bpAgent = principal(tenantId, { kind: 'agent', displayName: 'From blueprint', sponsors: [user.id], blueprintId: bp.id });
+  await principalStore.insert(db, bpAgent);
+  const bpCredential = credential(tenantId, bp.id, { blueprintId: bp.id });
+  await blueprintStore.insertCredential(db, bpCredential);
+  const receiver = { id: newId(), tenantId, endpointUrl: 'https://rs.example/events', audience: 'https://rs.example', authorization: null, description: null, createdAt: T0 };
+  await ssfStore.insertReceiver(db, receiver);
+  await ssfStore.enqueue(db, [{ id: newId(), tenantId, receiverId: receiver.id, signal: { type: 'https://schemas.openid.net/secevent/caep/event-type/session-revoked', subject: { format: 'iss_sub', iss: 'https://signet.example/t', sub: bpAgent.id }, event: {} }, now: T0 }]);
   await auditWriter(db).recordInTransaction(db, [
     { tenantId, type: 'principal.created', actor: { id: user.id, jti: 'jti-1', tenantId }, target: { type: 'principal', id: service.id }, after: { id: service.id } },
   ]);
@@ -64,6 +100,11 @@ async function createWorld(db: Db): Promise<World> {
     grant: g.id,
     liveKey: liveKey.id,
     expiredKey: expiredKey.id,
+    blueprint: bp.id,
+    blueprintName: bp.name,
+    blueprintAgent: bpAgent.id,
+    blueprintCredential: bpCredential.id,
+    receiver: receiver.id,
   };
 }
 
@@ -85,6 +126,10 @@ async function snapshot(db: Db, tenantId: string) {
     signing_keys: await db.selectFrom('signing_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
     used_jtis: await db.selectFrom('used_jtis').selectAll().where('tenant_id', '=', tenantId).orderBy('client_id').orderBy('jti').execute(),
     audit_events: await db.selectFrom('audit_events').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    blueprints: await db.selectFrom('blueprints').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    blueprint_credentials: await db.selectFrom('blueprint_credentials').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    ssf_receivers: await db.selectFrom('ssf_receivers').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    ssf_outbox: await db.selectFrom('ssf_outbox').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
   };
 }
 
@@ -234,6 +279,83 @@ const signingKeyChecks: Checks<typeof signingKeyStore> = {
   },
 };
 
+const blueprintChecks: Checks<typeof blueprintStore> = {
+  async insert({ db, a }) {
+    const twin = blueprint(a.tenantId, { name: 'twin' });
+    await blueprintStore.insert(db, twin);
+    assert.deepEqual(await blueprintStore.get(db, a.tenantId, twin.id), twin);
+  },
+  async get({ db, a, b }) {
+    assert.equal(await blueprintStore.get(db, a.tenantId, b.blueprint), undefined);
+  },
+  async byName({ db, a, b }) {
+    // Both tenants have a blueprint of the same name: each sees only its own.
+    assert.equal((await blueprintStore.byName(db, a.tenantId, b.blueprintName))?.id, a.blueprint);
+  },
+  async list({ db, a, noneOfB }) {
+    const ids = await walk(1, (page) => blueprintStore.list(db, a.tenantId, page));
+    assert.ok(ids.includes(a.blueprint));
+    noneOfB(ids);
+  },
+  async update({ db, a, b }) {
+    const bBlueprint = await blueprintStore.get(db, b.tenantId, b.blueprint);
+    assert.ok(bBlueprint);
+    await blueprintStore.update(db, { ...bBlueprint, tenantId: a.tenantId, permissions: [], updatedAt: NOW });
+  },
+  async delete({ db, a, b }) {
+    await blueprintStore.delete(db, a.tenantId, b.blueprint);
+  },
+  async countLiveAgents({ db, a, b }) {
+    assert.equal(await blueprintStore.countLiveAgents(db, a.tenantId, b.blueprint), 0);
+    assert.equal(await blueprintStore.countLiveAgents(db, a.tenantId, a.blueprint), 1);
+  },
+  async liveAgentIds({ db, a, b }) {
+    assert.deepEqual(await blueprintStore.liveAgentIds(db, a.tenantId, b.blueprint), []);
+    assert.deepEqual(await blueprintStore.liveAgentIds(db, a.tenantId, a.blueprint), [a.blueprintAgent]);
+  },
+  async insertCredential({ db, a }) {
+    await blueprintStore.insertCredential(db, credential(a.tenantId, a.blueprint, { blueprintId: a.blueprint }));
+  },
+  async credentials({ db, a, b, noneOfB }) {
+    assert.deepEqual(await blueprintStore.credentials(db, a.tenantId, b.blueprint), []);
+    noneOfB(await blueprintStore.credentials(db, a.tenantId, a.blueprint));
+  },
+  async getCredential({ db, a, b }) {
+    assert.equal(await blueprintStore.getCredential(db, a.tenantId, b.blueprint, b.blueprintCredential), undefined);
+    assert.equal(await blueprintStore.getCredential(db, a.tenantId, a.blueprint, b.blueprintCredential), undefined);
+  },
+  async deleteCredential({ db, a, b }) {
+    await blueprintStore.deleteCredential(db, a.tenantId, b.blueprint, b.blueprintCredential);
+  },
+  async touchCredential({ db, a, b }) {
+    await blueprintStore.touchCredential(db, a.tenantId, b.blueprintCredential, NOW);
+  },
+};
+
+const ssfChecks: Checks<typeof ssfStore> = {
+  async insertReceiver({ db, a }) {
+    await ssfStore.insertReceiver(db, { id: newId(), tenantId: a.tenantId, endpointUrl: 'https://x.example', audience: 'x', authorization: null, description: null, createdAt: NOW });
+  },
+  async receiver({ db, a, b }) {
+    assert.equal(await ssfStore.receiver(db, a.tenantId, b.receiver), undefined);
+  },
+  async receivers({ db, a, noneOfB }) {
+    const list = await ssfStore.receivers(db, a.tenantId);
+    assert.ok(list.some((r) => r.id === a.receiver));
+    noneOfB(list);
+  },
+  async deleteReceiver({ db, a, b }) {
+    await ssfStore.deleteReceiver(db, a.tenantId, b.receiver);
+  },
+  async pending({ db, a, b }) {
+    assert.equal(await ssfStore.pending(db, a.tenantId, b.receiver), 0);
+    assert.equal(await ssfStore.pending(db, a.tenantId, a.receiver), 1);
+  },
+  async enqueue({ db, a }) {
+    await ssfStore.enqueue(db, [{ id: newId(), tenantId: a.tenantId, receiverId: a.receiver, signal: { type: 'https://schemas.openid.net/secevent/caep/event-type/session-revoked', subject: { format: 'iss_sub', iss: 'i', sub: a.agent }, event: {} }, now: NOW }]);
+  },
+};
+
 const auditChecks: Checks<typeof auditStore> = {
   async list({ db, a, noneOfB }) {
     const events = await auditStore.list(db, a.tenantId, 100);
@@ -250,10 +372,14 @@ const stores: Record<string, { store: object; checks: Record<string, Check> }> =
   grantStore: { store: grantStore, checks: grantChecks },
   signingKeyStore: { store: signingKeyStore, checks: signingKeyChecks },
   auditStore: { store: auditStore, checks: auditChecks },
+  blueprintStore: { store: blueprintStore, checks: blueprintChecks },
+  ssfStore: { store: ssfStore, checks: ssfChecks },
 };
 /** Stores not keyed by tenant. */
 // auditChainStore is keyed by chain id; each chain belongs to one tenant and every event row carries it.
-const UNSCOPED = new Set(['tenantStore', 'auditChainStore']);
+// outboxStore is the delivery worker's view of every tenant's outbox, addressed by entry id; each row
+// carries its tenant and receivers are read through the tenant-scoped ssfStore.
+const UNSCOPED = new Set(['tenantStore', 'auditChainStore', 'outboxStore']);
 
 describe('tenant isolation coverage', () => {
   it('every src/*/store.ts export is a covered tenant-scoped store or known to be unscoped', async () => {
