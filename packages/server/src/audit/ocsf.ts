@@ -11,7 +11,11 @@ import type { AuditRecord } from './model.js';
  * - `principal.*`, `credential.*` → Account Change (3001). OCSF has no activity for adding or
  *   removing a credential; both are Password Change (3), the account's authentication secret
  *   changed; `principal.updated` is Other (99).
- * - everything else (tenants, resources, grants, signing keys) → Entity Management (3004).
+ *   `token.revoked` (RFC 7009) is Logoff (2), the token's session ends; `token.introspected` (recorded
+ *   only for inactive tokens) is Other (99).
+ * - `principal.suspended` (an agent lost its last active sponsor) is Disable (5), like
+ *   `principal.disabled`; `principal.extended` (an agent's expiry moved) is Other (99).
+ * - everything else (tenants, resources, grants, signing keys, blueprints, SSF receivers) → Entity Management (3004).
  *
  * The actor is `actor.user` (an admin for directory changes, the authenticated client for
  * tokens). A delegation chain (`data.delegation`, outermost actor first) is kept whole in
@@ -68,11 +72,11 @@ type Activity = readonly [id: number, name: string];
 const OTHER: Activity = [99, 'Other'];
 
 const CLASSES = {
-  authentication: { uid: 3002, name: 'Authentication', activities: { issued: [3, 'Authentication Ticket'], exchanged: [3, 'Authentication Ticket'], refused: [3, 'Authentication Ticket'] } },
+  authentication: { uid: 3002, name: 'Authentication', activities: { issued: [3, 'Authentication Ticket'], exchanged: [3, 'Authentication Ticket'], refused: [3, 'Authentication Ticket'], revoked: [2, 'Logoff'], introspected: [99, 'Other'] } },
   accountChange: {
     uid: 3001,
     name: 'Account Change',
-    activities: { created: [1, 'Create'], enabled: [2, 'Enable'], disabled: [5, 'Disable'], deleted: [6, 'Delete'], added: [3, 'Password Change'], removed: [3, 'Password Change'] },
+    activities: { created: [1, 'Create'], enabled: [2, 'Enable'], disabled: [5, 'Disable'], deleted: [6, 'Delete'], added: [3, 'Password Change'], removed: [3, 'Password Change'], suspended: [5, 'Disable'], extended: [99, 'Other'] },
   },
   entityManagement: {
     uid: 3004,
