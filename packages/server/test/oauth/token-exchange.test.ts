@@ -4,7 +4,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { addSecret, auditEvents, createPrincipal, createTenant, expectStatus, type Admin, type Page, type TenantView } from '../admin/helpers.js';
 import { startAdmin } from '../admin/helpers.js';
 import type { AuditRecord } from '../../src/audit/model.js';
-import { createAgent, createBlueprint, mintToken } from '../agents/helpers.js';
+import { createAgent, createBlueprint, mintToken, timeUntil } from '../agents/helpers.js';
 import { dpopKey, postTokenWithDpop } from './dpop-helpers.js';
 import { addKey, basicAuth, decodeParts, expectIssued, expectOAuthError, keyPair, LENIENT_THROTTLE, postToken, signAssertion, uniqueResourceId, type SecretClient } from './helpers.js';
 
@@ -96,6 +96,28 @@ describe('token endpoint: token exchange (RFC 8693)', () => {
       const page = expectStatus(await a.call<Page<{ id: string; jti: string | null }>>('GET', `/tenants/${t.name}/audit?principal=${principal}&limit=50`), 200);
       assert.ok(page.items.some((e) => e.jti === payload.jti), `the audit query by ${principal} finds the exchange`);
     }
+  });
+
+  it('A\'s sponsor disables A: B\'s token further down the chain introspects inactive within a second, and B can exchange no more', async () => {
+    const a2 = await agent({ permissions: [{ resource: r1, scopes: ['orders.read'] }], maxDelegationDepth: 2 });
+    const b2 = await agent({ permissions: [{ resource: r2, scopes: ['orders.read'] }], maxDelegationDepth: 2 });
+    const tokenA = expectIssued(await exchange(a2, await userToken(a2.id, 'orders.read'), { resource: r1 }));
+    const tokenB = expectIssued(await exchange(b2, tokenA, { resource: r2 }));
+    const rs = await createPrincipal(a, t.name, { kind: 'service', displayName: 'rooms API' });
+    const rsAuth = basicAuth(rs.id, await addSecret(a, t.name, rs.id));
+    const introspect = async () => {
+      const res = await fetch(`${a.s.url}/${t.name}/oauth2/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: rsAuth }, body: new URLSearchParams({ token: tokenB }) });
+      return (await res.json()) as { active: boolean; act?: unknown };
+    };
+    const before = await introspect();
+    assert.equal(before.active, true);
+    assert.deepEqual(before.act, { sub: b2.id, kind: 'agent', client_id: b2.id, act: { sub: a2.id, kind: 'agent', client_id: a2.id } });
+
+    const sponsorToken = await mintToken(a, t, sponsor);
+    expectStatus(await a.call('POST', `/tenants/${t.name}/principals/${a2.id}/disable`, undefined, sponsorToken), 200);
+    const elapsed = await timeUntil(async () => !(await introspect()).active, 1000);
+    assert.ok(elapsed <= 1000, `inactive after ${elapsed} ms`);
+    expectOAuthError(await exchange(b2, tokenA, { resource: r2 }), 400, 'invalid_grant');
   });
 
   it('scope escalation beyond the subject token at the first hop: invalid_scope', async () => {
