@@ -185,3 +185,23 @@ describe('token endpoint: DPoP (RFC 9449)', () => {
     }
   });
 });
+
+describe('token endpoint: DPoP with SIGNET_DPOP_NONCE=off', () => {
+  let a: Admin;
+  before(async () => {
+    a = await startAdmin({ SIGNET_DPOP_NONCE: 'off' });
+  });
+  after(() => a.close());
+
+  it('a proof without a nonce is accepted and binds the token; no DPoP-Nonce header is sent', async () => {
+    const orders = uniqueResourceId();
+    await createResource(a, 'default', orders, ['orders.read']);
+    const client = await secretClient(a, 'default', orders, ['orders.read']);
+    const key = await dpopKey('EdDSA');
+    const htu = `${a.s.url}/default/oauth2/token`;
+    const res = await postToken(a.s.url, 'default', { grant_type: 'client_credentials', scope: `${orders}/.default` }, { authorization: basicAuth(client.id, client.secret), dpop: await dpopProof(key, { htu, now: a.s.now() }) });
+    assert.deepEqual(decodeParts(expectIssued(res)).payload.cnf, { jkt: key.jkt });
+    assert.equal(res.body.token_type, 'DPoP');
+    assert.equal(res.headers.get('dpop-nonce'), null);
+  });
+});
