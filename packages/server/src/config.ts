@@ -56,6 +56,17 @@ export interface Config {
   nodeKeyLifetimeSeconds: number;
   /** SIGNET_NODE_JOIN_TOKEN_TTL — default lifetime of a node join token in seconds (default 3600, at most 7 days). */
   nodeJoinTokenTtlSeconds: number;
+  /** SIGNET_DPOP_NONCE — `required` (default): DPoP proofs at the token endpoint must carry a server nonce (RFC 9449 §8); `off`. */
+  dpopNonce: 'required' | 'off';
+  /** SIGNET_DELEGATION_MAX_DEPTH — most actors in a delegation chain when the current actor has no blueprint (a service; default 2). */
+  delegationMaxDepth: number;
+  /** SIGNET_AGENT_LIFETIME_DAYS — how long an agent lives before a sponsor must extend it; also the longest extension (default 90). */
+  agentLifetimeDays: number;
+  /**
+   * SIGNET_SSF_ALLOW_HTTP_LOOPBACK — `true` lets Shared Signals receivers be plain-http loopback URLs
+   * (local tests and demos only); default false: receivers must be https on public addresses.
+   */
+  ssfAllowHttpLoopback: boolean;
 }
 
 export interface FederationConfig {
@@ -91,6 +102,13 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+  return raw === 'true';
 }
 
 /** Parses a 32-byte key given as 64 hex characters or 43 base64url characters. */
@@ -176,6 +194,12 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
   if (auditWrites !== 'on' && auditWrites !== 'off-for-benchmarks') throw new ConfigError('SIGNET_AUDIT_WRITES must be on (or off-for-benchmarks)');
   if (auditWrites !== 'on') warn('SIGNET_AUDIT_WRITES=off-for-benchmarks: token decisions are NOT audited. This setting exists only to measure the cost of the audit trail.');
 
+  const ssfAllowHttpLoopback = bool(env, 'SIGNET_SSF_ALLOW_HTTP_LOOPBACK', false);
+  if (ssfAllowHttpLoopback) warn('SIGNET_SSF_ALLOW_HTTP_LOOPBACK=true: Shared Signals receivers may be plain-http loopback URLs; use this only for local testing');
+
+  const dpopNonce = (env.SIGNET_DPOP_NONCE || 'required') as Config['dpopNonce'];
+  if (dpopNonce !== 'required' && dpopNonce !== 'off') throw new ConfigError('SIGNET_DPOP_NONCE must be required or off');
+
   return {
     auditWrites,
     port,
@@ -199,6 +223,10 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     managedKeyLifetimeSeconds: int(env, 'SIGNET_MANAGED_KEY_LIFETIME_SECONDS', 86400, 10, 90 * 86400),
     nodeKeyLifetimeSeconds: int(env, 'SIGNET_NODE_KEY_LIFETIME_SECONDS', 86400, 10, 90 * 86400),
     nodeJoinTokenTtlSeconds: int(env, 'SIGNET_NODE_JOIN_TOKEN_TTL', 3600, 60, 7 * 86400),
+    dpopNonce,
+    delegationMaxDepth: int(env, 'SIGNET_DELEGATION_MAX_DEPTH', 2, 1, 10),
+    agentLifetimeDays: int(env, 'SIGNET_AGENT_LIFETIME_DAYS', 90, 1, 3650),
+    ssfAllowHttpLoopback,
   };
 }
 

@@ -6,7 +6,7 @@
  * Nothing else is ever shown to a client: unknown errors become a generic 500 without details.
  */
 
-/** OAuth error codes from RFC 6749 §5.2, RFC 8707 §2 and RFC 6750 §3.1. */
+/** OAuth error codes from RFC 6749 §5.2, RFC 8707 §2, RFC 6750 §3.1 and RFC 9449 §12.2. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -27,7 +27,9 @@ export type OAuthErrorCode =
   | 'request_uri_not_supported'
   // RFC 6750 §3.1: protected resource (userinfo) errors.
   | 'invalid_token'
-  | 'insufficient_scope';
+  | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -48,6 +50,8 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   request_uri_not_supported: 400,
   invalid_token: 401,
   insufficient_scope: 403,
+  invalid_dpop_proof: 400,
+  use_dpop_nonce: 400,
 };
 
 export class OAuthError extends Error {
@@ -92,6 +96,10 @@ export const oauthErrors = {
   consentRequired: () => new OAuthError('consent_required', 'the user has not consented and prompt=none forbids asking'),
   invalidToken: (description: string, detail?: string) => new OAuthError('invalid_token', description, detail),
   insufficientScope: (description: string) => new OAuthError('insufficient_scope', description),
+  /** RFC 9449 §5: the DPoP proof is missing a required part, malformed or does not fit the request. */
+  invalidDpopProof: (description: string, detail?: string) => new OAuthError('invalid_dpop_proof', description, detail),
+  /** RFC 9449 §8: the proof must carry the nonce sent in the `DPoP-Nonce` response header. */
+  useDpopNonce: (description: string) => new OAuthError('use_dpop_nonce', description),
 };
 
 /**
@@ -125,6 +133,8 @@ export const API_ERROR_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  /** A grant or agent asks for more than the agent's blueprint allows. */
+  exceeds_blueprint: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -158,4 +168,5 @@ export const apiErrors = {
   forbidden: (message = 'the token does not allow this operation') => new ApiError('forbidden', message),
   notFound: (what: string, id: string) => new ApiError('not_found', `${what} "${id.slice(0, 200)}" was not found`),
   conflict: (message: string) => new ApiError('conflict', message),
+  exceedsBlueprint: (message: string, details?: unknown) => new ApiError('exceeds_blueprint', message, details),
 };

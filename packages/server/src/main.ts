@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { type AuditTrail, startAuditTrail } from './audit/trail.js';
 import { bootstrap } from './bootstrap.js';
 import { DirectoryCache } from './cache/directory-cache.js';
+import { watchDirectory } from './cache/directory-watch.js';
+import { startDelivery } from './ssf/delivery.js';
 import { type Config, loadConfig } from './config.js';
 import type { Deps } from './context.js';
 import { SecretHasher } from './crypto/digest.js';
@@ -87,6 +89,9 @@ export async function createSignet(config: Config, options: CreateOptions = {}):
     await runMaintenance(deps);
     const app = await buildApp(deps, services);
     const stopMaintenance = scheduleMaintenance(deps, options.maintenanceIntervalMs ?? 60_000);
+    // Other nodes' changes arrive within one poll (a tenth of the staleness bound, 100 ms by default).
+    const directoryWatch = watchDirectory(deps, Math.max(20, Math.floor(config.cacheStalenessMs / 10)));
+    const signals = startDelivery(deps);
     return {
       app,
       deps,
@@ -95,6 +100,8 @@ export async function createSignet(config: Config, options: CreateOptions = {}):
       auditTrail: trail,
       async close() {
         await app.close();
+        await directoryWatch.stop();
+        await signals.stop();
         await stopMaintenance();
         await trail.stop();
         await connection.close();

@@ -4,6 +4,7 @@ import { nodeStore } from './nodes/store.js';
 import { forgetExpiredJtis } from './oauth/replay.js';
 import { forgetExpiredAuthorizations } from './oauth/tokens/cleanup.js';
 import { forgetExpiredSignIns } from './people/cleanup.js';
+import { forgetExpiredRevocations } from './oauth/revocation-list.js';
 import { tenantStore } from './tenants/store.js';
 
 /**
@@ -35,6 +36,7 @@ export async function runMaintenance(deps: Deps): Promise<void> {
   } catch (error) {
     deps.log.error({ err: error }, 'managed identity key rotation failed');
   }
+  await forgetExpiredRevocations(deps.db, deps.clock());
   try {
     for (const segment of await applyAuditRetention(deps.db, deps.clock())) deps.log.info(segment, 'audit events past retention deleted');
   } catch (error) {

@@ -44,6 +44,16 @@ export function assertAuditAccess(caller: AdminCaller, tenant: Tenant): void {
   throw apiErrors.forbidden(`reading the audit trail needs the ${AUDIT_READER_ROLE} or ${TENANT_ADMIN_ROLE} role`);
 }
 
+/**
+ * Acting on an agent as its sponsor: an active sponsor of the principal, calling with a token of
+ * the principal's own tenant (the auth hook has checked the caller is still active), or anyone
+ * with write access to the tenant.
+ */
+export function assertSponsorOrTenantAccess(caller: AdminCaller, tenant: Tenant, principal: { sponsors: readonly string[] }): void {
+  if (!caller.installAdmin && caller.tenantId === tenant.id && principal.sponsors.includes(caller.principalId)) return;
+  assertTenantAccess(caller, tenant, 'write');
+}
+
 export function assertInstallAdmin(caller: AdminCaller): void {
   if (!caller.installAdmin) throw apiErrors.forbidden(`this operation needs the ${INSTALL_ADMIN_ROLE} role`);
 }

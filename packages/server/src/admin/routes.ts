@@ -9,7 +9,8 @@ import { registerCredentialRoutes } from '../credentials/routes.js';
 import { registerGrantRoutes } from '../grants/routes.js';
 import { registerManagedKeyRoutes } from '../managed-keys/routes.js';
 import { registerNodeRoutes } from '../nodes/routes.js';
-import { AccessTokenVerifier } from '../oauth/verify-access-token.js';
+import { registerBlueprintRoutes } from '../blueprints/routes.js';
+import { registerSsfRoutes } from '../ssf/routes.js';
 import { registerPrincipalRoutes } from '../principals/routes.js';
 import { registerResourceRoutes } from '../resources/routes.js';
 import type { Services } from '../services.js';
@@ -33,7 +34,7 @@ export async function registerAdmin(app: FastifyInstance, deps: Deps, services: 
     },
     transform: ({ schema, url }) => ({ schema, url: url.replace(/^\/admin\/v1/, '') }),
   });
-  installAdminAuth(app, deps, new AccessTokenVerifier(deps, services.tenants), new Set([`/admin/v1${OPENAPI_PATH}`]));
+  installAdminAuth(app, deps, services.accessTokens, new Set([`/admin/v1${OPENAPI_PATH}`]));
 
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
   registerTenantRoutes(app, services);
@@ -41,6 +42,8 @@ export async function registerAdmin(app: FastifyInstance, deps: Deps, services: 
   registerCredentialRoutes(app, services);
   registerResourceRoutes(app, services);
   registerGrantRoutes(app, services);
+  registerBlueprintRoutes(app, services);
+  registerSsfRoutes(app, services);
   registerSigningKeyRoutes(app, services);
   registerAuditRoutes(app, deps, services);
   registerPeopleAdminRoutes(app, services);

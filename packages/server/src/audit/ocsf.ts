@@ -6,19 +6,23 @@ import type { AuditRecord } from './model.js';
  * `unmapped`, so nothing recorded is lost.
  *
  * - `token.*` → Authentication (3002), activity Authentication Ticket (3): a client asked for
- *   an access token. `user` is the principal the token is for (the subject of a delegated token,
+ *   an access token (`token.exchanged`: for a user, through RFC 8693 token exchange). `user` is the principal the token is for (the subject of a delegated token,
  *   else the client), `service` the resource, `auth_protocol` OAuth 2.0.
+ *   `token.revoked` (RFC 7009) is Logoff (2), the token's session ends; `token.introspected` (recorded
+ *   only for inactive tokens) is Other (99).
  * - `principal.*`, `credential.*` → Account Change (3001). OCSF has no activity for adding or
  *   removing a credential; both are Password Change (3), the account's authentication secret
  *   changed; `principal.updated` is Other (99).
+ * - `principal.suspended` (an agent lost its last active sponsor) is Disable (5), like
+ *   `principal.disabled`; `principal.extended` (an agent's expiry moved) is Other (99).
  * - `session.*` (people signing in and out) → Authentication (3002): `signed_in` and
  *   `sign_in_failed` are Logon (1), `signed_out` Logoff (2); `is_mfa` when two factors were shown,
  *   `auth_protocol` Other ("Signet sign-in": password, TOTP, WebAuthn), reason in `status_detail`.
  * - `mfa.*`, `password.*`, `invitation.*`, `recovery_codes.*` → Account Change (3001):
  *   MFA Factor Enable (10) / Disable (11), Password Change (3), Password Reset (4), else Other.
  * - everything else (tenants, resources, grants, signing keys, OAuth client settings, managed
- *   identity keys, nodes) → Entity Management (3004); a node joining is Create, (un)assigning an
- *   identity Update.
+ *   identity keys, nodes, blueprints, SSF receivers) → Entity Management (3004); a node joining
+ *   is Create, (un)assigning an identity Update.
  *
  * The actor is `actor.user` (an admin for directory changes, the authenticated client for
  * tokens). A delegation chain (`data.delegation`, outermost actor first) is kept whole in
@@ -80,12 +84,20 @@ const CLASSES = {
   authentication: {
     uid: 3002,
     name: 'Authentication',
-    activities: { issued: [3, 'Authentication Ticket'], refused: [3, 'Authentication Ticket'], granted: [3, 'Authentication Ticket'], reused: [3, 'Authentication Ticket'] },
+    activities: {
+      issued: [3, 'Authentication Ticket'],
+      exchanged: [3, 'Authentication Ticket'],
+      refused: [3, 'Authentication Ticket'],
+      granted: [3, 'Authentication Ticket'],
+      reused: [3, 'Authentication Ticket'],
+      revoked: [2, 'Logoff'],
+      introspected: [99, 'Other'],
+    },
   },
   accountChange: {
     uid: 3001,
     name: 'Account Change',
-    activities: { created: [1, 'Create'], enabled: [2, 'Enable'], disabled: [5, 'Disable'], deleted: [6, 'Delete'], added: [3, 'Password Change'], removed: [3, 'Password Change'], granted: [7, 'Attach Policy'], revoked: [8, 'Detach Policy'] },
+    activities: { created: [1, 'Create'], enabled: [2, 'Enable'], disabled: [5, 'Disable'], deleted: [6, 'Delete'], added: [3, 'Password Change'], removed: [3, 'Password Change'], granted: [7, 'Attach Policy'], revoked: [8, 'Detach Policy'], suspended: [5, 'Disable'], extended: [99, 'Other'] },
   },
   entityManagement: {
     uid: 3004,

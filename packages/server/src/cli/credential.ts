@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { segment } from './client.js';
-import type { ContextOf } from './context.js';
+import type { Context, ContextOf } from './context.js';
 import { usageError } from './errors.js';
 import { asObject, asPage, type JsonObject } from './json.js';
 import { readPublicJwk, readText } from './key-file.js';
@@ -74,11 +74,13 @@ function parseDays(value: string): number {
   return Number(value);
 }
 
-export function registerCredential(program: Command, contextOf: ContextOf): void {
-  const credential = program.command('credential').description("Manage a principal's client secrets, keys and federated credentials");
+/** Where an owner's credentials live in the admin API (a principal's, or a blueprint's). */
+export type CredentialsPath = (ctx: Context, owner: string, tenant: string | undefined) => Promise<string>;
 
-  credential
-    .command('add <principal>')
+/** add / list / remove credential commands under `parent`, for owners named `ownerName`. */
+export function addCredentialCommands(parent: Command, contextOf: ContextOf, ownerName: string, pathOf: CredentialsPath): void {
+  parent
+    .command(`add <${ownerName}>`)
     .description('Add a generated secret or a public key (JWK, PEM key or X.509 certificate)')
     .option('--secret', 'generate a client secret (shown once)')
     .option('--jwk <file>', 'register a public key from a JWK or PEM file (a private key is reduced to its public half)')
@@ -86,11 +88,10 @@ export function registerCredential(program: Command, contextOf: ContextOf): void
     .option('--description <text>', 'what it is for')
     .option('--expires <iso>', 'expiry, an ISO 8601 date-time', parseInstant)
     .addOption(tenantOption())
-    .action(async (principal: string, opts: AddOptions, cmd: Command) => {
+    .action(async (owner: string, opts: AddOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
       const body = await credentialBody(opts);
-      const path = `${await ctx.tenantPath(opts.tenant)}/principals/${segment(principal)}/credentials`;
-      const created = asObject(await ctx.call('POST', path, { body }), 'the credential');
+      const created = asObject(await ctx.call('POST', await pathOf(ctx, owner, opts.tenant), { body }), 'the credential');
       const { secret, ...shown } = created;
       if (ctx.out.json) {
         ctx.out.record(created);
@@ -100,6 +101,30 @@ export function registerCredential(program: Command, contextOf: ContextOf): void
       }
       if (typeof secret === 'string') ctx.out.warn('store this secret now: it is shown only once and cannot be retrieved again');
     });
+
+  parent
+    .command(`list <${ownerName}>`)
+    .description(`List a ${ownerName}'s credentials (secrets are never shown)`)
+    .addOption(tenantOption())
+    .action(async (owner: string, opts: { tenant?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      ctx.out.list(asPage(await ctx.call('GET', await pathOf(ctx, owner, opts.tenant))), CREDENTIAL_COLUMNS);
+    });
+
+  parent
+    .command(`remove <${ownerName}> <credentialId>`)
+    .description('Remove a credential')
+    .addOption(tenantOption())
+    .action(async (owner: string, credentialId: string, opts: { tenant?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await ctx.call('DELETE', `${await pathOf(ctx, owner, opts.tenant)}/${segment(credentialId)}`);
+      ctx.out.done(`removed credential ${credentialId}`, { id: credentialId, deleted: true });
+    });
+}
+
+export function registerCredential(program: Command, contextOf: ContextOf): void {
+  const credential = program.command('credential').description("Manage a principal's client secrets, keys and federated credentials");
+  addCredentialCommands(credential, contextOf, 'principal', async (ctx, principal, tenant) => `${await ctx.tenantPath(tenant)}/principals/${segment(principal)}/credentials`);
 
   credential
     .command('add-federated <principal>')
@@ -133,24 +158,4 @@ export function registerCredential(program: Command, contextOf: ContextOf): void
     if (opts.cursor !== undefined) query.cursor = opts.cursor;
     ctx.out.list(await ctx.list(`${await ctx.tenantPath(opts.tenant)}/credentials`, query, opts.all), [column('principalId', 'principal'), ...CREDENTIAL_COLUMNS]);
   });
-
-  credential
-    .command('list <principal>')
-    .description("List a principal's credentials (secrets are never shown)")
-    .addOption(tenantOption())
-    .action(async (principal: string, opts: { tenant?: string }, cmd: Command) => {
-      const ctx = contextOf(cmd);
-      const path = `${await ctx.tenantPath(opts.tenant)}/principals/${segment(principal)}/credentials`;
-      ctx.out.list(asPage(await ctx.call('GET', path)), CREDENTIAL_COLUMNS);
-    });
-
-  credential
-    .command('remove <principal> <credentialId>')
-    .description('Remove a credential')
-    .addOption(tenantOption())
-    .action(async (principal: string, credentialId: string, opts: { tenant?: string }, cmd: Command) => {
-      const ctx = contextOf(cmd);
-      await ctx.call('DELETE', `${await ctx.tenantPath(opts.tenant)}/principals/${segment(principal)}/credentials/${segment(credentialId)}`);
-      ctx.out.done(`removed credential ${credentialId}`, { id: credentialId, deleted: true });
-    });
 }

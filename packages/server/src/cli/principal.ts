@@ -4,7 +4,7 @@ import { segment } from './client.js';
 import type { ContextOf } from './context.js';
 import { usageError } from './errors.js';
 import { asObject, type JsonObject } from './json.js';
-import { addPaging, collect, tenantOption, type PagingOptions } from './options.js';
+import { addPaging, collect, parseInstant, tenantOption, type PagingOptions } from './options.js';
 import { column } from './output.js';
 
 
@@ -15,6 +15,8 @@ interface PrincipalFields {
   name?: string;
   description?: string;
   sponsor?: string[];
+  blueprint?: string;
+  expires?: string;
 }
 
 function principalBody(opts: PrincipalFields): JsonObject {
@@ -22,6 +24,8 @@ function principalBody(opts: PrincipalFields): JsonObject {
   if (opts.name !== undefined) body.displayName = opts.name;
   if (opts.description !== undefined) body.description = opts.description;
   if (opts.sponsor !== undefined) body.sponsors = opts.sponsor;
+  if (opts.blueprint !== undefined) body.blueprint = opts.blueprint;
+  if (opts.expires !== undefined) body.expiresAt = opts.expires;
   return body;
 }
 
@@ -35,6 +39,8 @@ export function registerPrincipal(program: Command, contextOf: ContextOf): void 
     .requiredOption('--name <displayName>', 'display name')
     .option('--description <text>', 'what it is for')
     .option('--sponsor <userId>', 'accountable user (repeatable; agents need one)', collect)
+    .option('--blueprint <blueprint>', 'agents: the blueprint (id or name) it is created from')
+    .option('--expires <iso>', 'agents: expiry (default and latest: SIGNET_AGENT_LIFETIME_DAYS from now)', parseInstant)
     .addOption(tenantOption())
     .action(async (opts: PrincipalFields & { kind: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -90,6 +96,17 @@ export function registerPrincipal(program: Command, contextOf: ContextOf): void 
         else ctx.out.record(asObject(result, 'the principal'));
       });
   }
+
+  principal
+    .command('extend <id>')
+    .description("Extend an agent's expiry (tenant admins and the agent's sponsors)")
+    .option('--until <iso>', 'new expiry (default and latest: SIGNET_AGENT_LIFETIME_DAYS from now)', parseInstant)
+    .addOption(tenantOption())
+    .action(async (id: string, opts: { until?: string; tenant?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      const body: JsonObject = opts.until === undefined ? {} : { expiresAt: opts.until };
+      ctx.out.record(asObject(await ctx.call('POST', `${await ctx.tenantPath(opts.tenant)}/principals/${segment(id)}/extend`, { body }), 'the principal'));
+    });
 
   principal
     .command('delete <id>')

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAudit } from './audit.js';
+import { registerBlueprint } from './blueprint.js';
+import { registerSsf } from './ssf.js';
 import { contextFactory } from './context.js';
 import { registerCredential } from './credential.js';
 import { registerGrant } from './grant.js';
@@ -48,6 +50,8 @@ export function buildProgram(io: Io): Command {
   registerCredential(program, contextOf);
   registerResource(program, contextOf);
   registerGrant(program, contextOf);
+  registerBlueprint(program, contextOf);
+  registerSsf(program, contextOf);
   registerKeys(program, contextOf);
   registerToken(program, contextOf);
   registerAudit(program, contextOf, io);

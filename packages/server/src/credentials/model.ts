@@ -9,6 +9,8 @@ export interface Credential {
   id: string;
   tenantId: string;
   principalId: string;
+  /** Set when a blueprint holds the credential and lends it to each of its agents; `principalId` is then the blueprint id. */
+  blueprintId?: string;
   type: CredentialType;
   description: string | null;
   /** Keyed digest of a generated secret (type secret); the secret itself is never stored. */

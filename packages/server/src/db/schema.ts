@@ -26,6 +26,12 @@ export interface PrincipalsTable {
   username?: string | null;
   /** Users only: lower-cased, unique per tenant. */
   email?: string | null;
+  /** Agents: the blueprint the agent was created from. */
+  blueprint_id: string | null;
+  /** Agents: after this instant the agent gets no token until a sponsor extends it. */
+  expires_at: number | null;
+  /** 1: every token issued to this principal must be DPoP-bound (RFC 9449). */
+  require_dpop: number;
 }
 
 export interface PrincipalSponsorsTable {
@@ -174,6 +180,10 @@ export interface AuthorizationRequestsTable {
   tenant_id: string;
   client_id: string;
   params: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface ManagedKeysTable {
   id: string;
   tenant_id: string;
@@ -313,6 +323,8 @@ export interface PeopleWebauthnChallengesTable {
   purpose: string;
   challenge: string;
   expires_at: number;
+}
+
 export interface NodesTable {
   id: string;
   tenant_id: string;
@@ -351,6 +363,77 @@ export interface NodeAssignmentsTable {
   created_at: number;
 }
 
+export interface BlueprintsTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string | null;
+  /** JSON: [{ resourceId, roles[], scopes[] }] — the most an agent of the blueprint may hold. */
+  permissions: string;
+  access_token_lifetime_seconds: number;
+  max_delegation_depth: number;
+  allow_app_roles: number;
+  allow_delegation: number;
+  require_dpop: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BlueprintCredentialsTable {
+  id: string;
+  tenant_id: string;
+  blueprint_id: string;
+  type: string;
+  description: string | null;
+  secret_digest: string | null;
+  public_jwk: string | null;
+  thumbprint: string | null;
+  certificate: string | null;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface RevokedTokensTable {
+  tenant_id: string;
+  jti: string;
+  /** The token's own `exp` (ms): after it the entry is useless and is removed. */
+  expires_at: number;
+  revoked_at: number;
+}
+
+export interface SsfReceiversTable {
+  id: string;
+  tenant_id: string;
+  endpoint_url: string;
+  /** `aud` of the Security Event Tokens sent to this receiver. */
+  audience: string;
+  /** Sealed (envelope) Authorization header value sent with each push, or null. */
+  authorization: string | null;
+  description: string | null;
+  created_at: number;
+}
+
+export interface SsfOutboxTable {
+  id: string;
+  tenant_id: string;
+  receiver_id: string;
+  /** JSON of the event to sign and push (the SET is signed at delivery). */
+  event: string;
+  attempts: number;
+  next_attempt_at: number;
+  delivered_at: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+export interface DirectoryVersionsTable {
+  tenant_id: string;
+  /** Bumped by every directory change of the tenant, in the change's transaction. */
+  version: number;
+  changed_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   principals: PrincipalsTable;
@@ -382,4 +465,10 @@ export interface Database {
   node_keys: NodeKeysTable;
   node_join_tokens: NodeJoinTokensTable;
   node_assignments: NodeAssignmentsTable;
+  blueprints: BlueprintsTable;
+  blueprint_credentials: BlueprintCredentialsTable;
+  revoked_tokens: RevokedTokensTable;
+  ssf_receivers: SsfReceiversTable;
+  ssf_outbox: SsfOutboxTable;
+  directory_versions: DirectoryVersionsTable;
 }

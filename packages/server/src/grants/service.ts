@@ -12,6 +12,8 @@ import type { Tenant } from '../tenants/model.js';
 import type { CreateGrantBody, Grant } from './model.js';
 import { grantStore } from './store.js';
 import { changeDirectory } from '../db/directory-change.js';
+import { blueprintStore } from '../blueprints/store.js';
+import { allowedRoles } from '../policy/blueprint-policy.js';
 
 /** Application permissions: a principal holds a role on a resource. Nothing is allowed unless granted. */
 export class GrantService {
@@ -30,6 +32,7 @@ export class GrantService {
     if (!resource.roles.some((r) => r.name === body.role)) {
       throw apiErrors.invalid(`resource "${resource.identifier}" has no role "${body.role}"`, { roles: resource.roles.map((r) => r.name) });
     }
+    await this.checkBlueprint(tenant, principal.blueprintId, resource, body.role);
     // Only an install admin can make another install admin.
     if (resource.builtin && body.role === INSTALL_ADMIN_ROLE) assertInstallAdmin(caller);
     const now = this.deps.clock();
@@ -44,6 +47,16 @@ export class GrantService {
       throw error;
     }
     return { grant, resource };
+  }
+
+  /** An agent can never be granted beyond its blueprint: such a grant is refused with `exceeds_blueprint`. */
+  private async checkBlueprint(tenant: Tenant, blueprintId: string | null, resource: Resource, role: string): Promise<void> {
+    if (!blueprintId) return;
+    const blueprint = await blueprintStore.get(this.deps.db, tenant.id, blueprintId);
+    const allowed = allowedRoles(blueprint ?? null, resource.id) ?? [];
+    if (!allowed.includes(role)) {
+      throw apiErrors.exceedsBlueprint(`blueprint "${blueprint?.name ?? blueprintId}" does not allow role "${role}" on "${resource.identifier}"`, { allowed });
+    }
   }
 
   async list(tenant: Tenant, filter: { principal?: string | undefined; resource?: string | undefined }, page: PageRequest): Promise<Page<Grant>> {

@@ -26,6 +26,24 @@ export interface AccessTokenClaims {
   roles?: string[];
   /** Delegated scopes (space-separated). */
   scope?: string;
+  /** RFC 8693 §4.1: the current actor, nesting earlier actors (outermost = current). */
+  act?: ActClaim;
+  /** RFC 8693 §4.4: who may act for the subject of this token. */
+  may_act?: ActorIdentity;
+  /** RFC 9449 §6.1: the token is bound to the DPoP key with this RFC 7638 thumbprint. */
+  cnf?: { jkt: string };
+}
+
+/** A principal named in a delegation claim. */
+export interface ActorIdentity {
+  sub: string;
+  kind?: PrincipalKind;
+  client_id?: string;
+}
+
+/** One hop of an RFC 8693 delegation chain: the actor, and the actor before it. */
+export interface ActClaim extends ActorIdentity {
+  act?: ActClaim;
 }
 
 /** node:crypto parameters for each JWS algorithm Signet signs with (RFC 7518 §3.3, §3.4; RFC 8037). */

@@ -6,6 +6,7 @@ import { ApiError, OAuthError, oauthErrors } from '../errors.js';
 import type { Services } from '../services.js';
 import type { Tenant } from '../tenants/model.js';
 import { authenticateClient, type AuthenticatedClient } from './client-auth/index.js';
+import type { ProvenCredential } from './client-auth/client.js';
 import { endpointsFor } from './metadata.js';
 import { formParams, type Params } from './params.js';
 import { FailureThrottle } from './throttle.js';
@@ -21,14 +22,15 @@ import { FailureThrottle } from './throttle.js';
 export function registerKeysEndpoint(app: FastifyInstance, deps: Deps, services: Services): void {
   const throttle = new FailureThrottle({ maxFailures: deps.config.clientAuthFailureLimit, windowMs: 60_000, clock: deps.clock });
 
-  async function authenticate(request: FastifyRequest<{ Params: { tenant: string } }>, params: Params): Promise<{ tenant: Tenant; client: AuthenticatedClient }> {
+  async function authenticate(request: FastifyRequest<{ Params: { tenant: string } }>, params: Params): Promise<{ tenant: Tenant; client: AuthenticatedClient & { credential: ProvenCredential } }> {
     const tenant = await services.tenants.activeByName(request.params.tenant);
     if (!tenant) throw oauthErrors.notFound('unknown issuer');
     throttle.check(request.ip);
     try {
       const client = await authenticateClient({ deps, tenant, endpoints: endpointsFor(services.tenants.issuer(tenant)) }, request, params);
-      if (client.method !== 'private_key_jwt') throw oauthErrors.invalidClient(`${client.method} cannot manage keys; authenticate with private_key_jwt`);
-      return { tenant, client };
+      const { credential } = client;
+      if (client.method !== 'private_key_jwt' || !credential) throw oauthErrors.invalidClient(`${client.method} cannot manage keys; authenticate with private_key_jwt`);
+      return { tenant, client: { ...client, credential } };
     } catch (error) {
       if (error instanceof OAuthError && error.error === 'invalid_client') throttle.fail(request.ip);
       throw error;

@@ -1,9 +1,10 @@
 import { IDENTITY_SCOPES } from '../consents/model.js';
 import { ASSERTION_ALGS } from '../credentials/keys.js';
 import type { Tenant } from '../tenants/model.js';
+import { DPOP_ALGS } from './dpop.js';
 
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
-export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
+export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'] as const;
 /** OIDC Core §5.1 claims the userinfo endpoint and ID tokens may carry. */
 export const CLAIMS_SUPPORTED = ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'acr', 'at_hash', 'name', 'preferred_username', 'email', 'email_verified'] as const;
 
@@ -14,6 +15,8 @@ export interface Endpoints {
   authorization: string;
   userinfo: string;
   endSession: string;
+  introspection: string;
+  revocation: string;
 }
 
 export function endpointsFor(issuer: string): Endpoints {
@@ -24,6 +27,8 @@ export function endpointsFor(issuer: string): Endpoints {
     authorization: `${issuer}/oauth2/authorize`,
     userinfo: `${issuer}/oauth2/userinfo`,
     endSession: `${issuer}/oauth2/logout`,
+    introspection: `${issuer}/oauth2/introspect`,
+    revocation: `${issuer}/oauth2/revoke`,
   };
 }
 
@@ -57,9 +62,18 @@ export function serverMetadata(_tenant: Tenant, endpoints: Endpoints, signingAlg
     prompt_values_supported: ['none', 'login', 'consent'],
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
+    // RFC 7662 / RFC 7009 (metadata names from RFC 8414 §2): same client authentication as the token endpoint.
+    introspection_endpoint: endpoints.introspection,
+    introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.filter((a) => a !== 'Ed25519'),
+    revocation_endpoint: endpoints.revocation,
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.filter((a) => a !== 'Ed25519'),
     // RFC 9068 access tokens are signed with the tenant's key algorithm(s).
     access_token_signing_alg_values_supported: signingAlgs,
     // RFC 8707: `resource` names the audience.
     resource_indicators_supported: true,
+    // RFC 9449 §5.1: algorithms accepted for DPoP proofs.
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
   };
 }

@@ -12,6 +12,10 @@ export interface TokenDecision {
   grantType: string;
   params: Params;
   client?: AuthenticatedClient;
+  /** Delegated requests: the user the token is about, once known. */
+  subjectId?: string | undefined;
+  /** Delegated requests: every actor, outermost (current) first, once known. */
+  delegation?: string[] | undefined;
 }
 
 function source(request: FastifyRequest) {
@@ -33,14 +37,17 @@ function clientFields(d: TokenDecision): Partial<AuditEventInput> {
 /** Workload identity federation: which federated credential matched, and the external issuer and subject. */
 function federationData(d: TokenDecision): Record<string, unknown> {
   const federated = d.client?.federated;
-  return federated ? { federation: { credentialId: d.client?.credential.id, issuer: federated.issuer, subject: federated.subject } } : {};
+  return federated ? { federation: { credentialId: d.client?.credential?.id, issuer: federated.issuer, subject: federated.subject } } : {};
 }
 
-/** `token.issued`: who got which token, for what, with which credential. */
-export function issuedEvent(request: FastifyRequest, d: TokenDecision, claims: AccessTokenClaims): AuditEventInput {
+/**
+ * `token.issued`: who got which token, for what, with which credential; `token.exchanged` (RFC 8693)
+ * names the user as subject and every actor of the chain, so a query for any of them finds it.
+ */
+export function issuedEvent(request: FastifyRequest, d: TokenDecision, claims: AccessTokenClaims, grant?: { type: string; delegation: string[]; data: Record<string, unknown> }): AuditEventInput {
   return {
     tenantId: d.tenantId,
-    type: 'token.issued',
+    type: grant?.type ?? 'token.issued',
     outcome: 'success',
     ...clientFields(d),
     subjectId: claims.sub === claims.client_id ? null : claims.sub,
@@ -55,7 +62,10 @@ export function issuedEvent(request: FastifyRequest, d: TokenDecision, claims: A
       scope: claims.scope ?? null,
       expiresAt: claims.exp,
       ...federationData(d),
+      ...(claims.cnf ? { cnfJkt: claims.cnf.jkt } : {}),
+      ...grant?.data,
     },
+    ...(grant ? { delegation: grant.delegation } : {}),
   };
 }
 
@@ -68,7 +78,9 @@ export function refusedEvent(request: FastifyRequest, d: TokenDecision, error: O
     type: 'token.refused',
     outcome: 'failure',
     ...clientFields(d),
-    resource: d.params.resource ?? null,
+    ...(d.subjectId ? { subjectId: d.subjectId } : {}),
+    ...(d.delegation ? { delegation: d.delegation } : {}),
+    resource: d.params.resource ?? d.params.audience ?? null,
     source: source(request),
     data: {
       grantType: d.grantType,

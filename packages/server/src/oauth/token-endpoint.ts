@@ -6,7 +6,12 @@ import type { Metrics } from '../http/metrics.js';
 import type { Services } from '../services.js';
 import { signAccessToken, type AccessTokenClaims } from './access-token.js';
 import { authenticateClient } from './client-auth/index.js';
+import { deriveKey } from '../crypto/envelope.js';
+import { DpopNonces } from './dpop-nonce.js';
+import { dpopRequirement, tokenRequestProof } from './dpop-token-request.js';
+import { authenticateActor } from './grants/actor-token.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
+import { TOKEN_EXCHANGE, tokenExchangeGrant } from './grants/token-exchange.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import type { GrantType } from './grants/grant.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
@@ -26,14 +31,21 @@ const GRANTS: Readonly<Record<string, GrantType>> = {
   client_credentials: { handle: clientCredentialsGrant, publicClients: false },
   authorization_code: { handle: authorizationCodeGrant, publicClients: true },
   refresh_token: { handle: refreshTokenGrant, publicClients: true },
+  [TOKEN_EXCHANGE]: { handle: tokenExchangeGrant, publicClients: false },
+};
+
+/** Grants whose actor may also authenticate another way than client authentication. */
+const AUTHENTICATE: Readonly<Record<string, typeof authenticateClient>> = {
+  [TOKEN_EXCHANGE]: authenticateActor,
 };
 
 /**
  * The token endpoint (RFC 6749 §3.2) as a list of checks: tenant → parameters → grant type →
- * client authentication → grant rules → sign.
+ * client authentication → DPoP proof (RFC 9449) → grant rules → DPoP requirement → sign.
  */
 export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) {
   const throttle = new FailureThrottle({ maxFailures: deps.config.clientAuthFailureLimit, windowMs: 60_000, clock: deps.clock });
+  const nonces = new DpopNonces(deriveKey(deps.config.masterKey, 'dpop nonce'), deps.clock);
   return async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
     const started = process.hrtime.bigint();
     let decision: TokenDecision | undefined;
@@ -50,35 +62,52 @@ export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) 
 
       const issuer = services.tenants.issuer(tenant);
       throttle.check(request.ip);
-      const client = await authenticateClient({ deps, tenant, endpoints: endpointsFor(issuer) }, request, params, { allowPublic: grant.publicClients }).catch((error: unknown) => {
+      const endpoints = endpointsFor(issuer);
+      const authenticate = AUTHENTICATE[params.grant_type] ?? authenticateClient;
+      const client = await authenticate({ deps, tenant, endpoints }, request, params, { allowPublic: grant.publicClients }).catch((error: unknown) => {
         if (error instanceof OAuthError && error.error === 'invalid_client') throttle.fail(request.ip);
         throw error;
       });
       decision.client = client;
-      const result = await grant.handle({ deps, tenant, client, params, request, issuer });
+      const dpop = await tokenRequestProof(deps, { tenant, request, reply, tokenUrl: endpoints.token, nonces });
+      const dpopRequired = await dpopRequirement(deps, tenant.id, client.principal);
+      if (dpopRequired && !dpop) throw oauthErrors.invalidRequest(`a DPoP proof is required: ${dpopRequired}`);
+      const noted = decision;
+      const noteDelegation = (subjectId: string, delegation: string[]) => Object.assign(noted, { subjectId, delegation });
+      const result = await grant.handle({ deps, tenant, client, params, request, issuer, dpop, accessTokens: services.accessTokens, delegation: services.delegation, noteDelegation });
 
       const now = Math.floor(deps.clock() / 1000);
-      const ttl = Math.min(tenant.settings.accessTokenTtlSeconds ?? deps.config.accessTokenTtlSeconds, deps.config.accessTokenTtlMaxSeconds);
+      const ttlCaps = [tenant.settings.accessTokenTtlSeconds ?? deps.config.accessTokenTtlSeconds, deps.config.accessTokenTtlMaxSeconds, result.ttlCapSeconds ?? Infinity];
+      const exp = Math.min(now + Math.min(...ttlCaps), result.notAfter ?? Infinity);
       const claims: AccessTokenClaims = {
         ...result.claims,
         iss: issuer,
         iat: now,
         nbf: now,
-        exp: now + ttl,
+        exp,
         jti: newId(),
         client_id: client.principal.id,
         tid: tenant.id,
         kind: result.claims.kind ?? client.principal.kind,
+        ...(dpop ? { cnf: { jkt: dpop.jkt } } : {}),
       };
       const accessToken = signAccessToken(claims, await deps.keys.signer(tenant.id));
       const extra = result.complete ? await result.complete({ accessToken, claims }) : {};
       // Fail closed: no token leaves unless its event is durable.
-      await recordOrRefuse(deps, issuedEvent(request, decision, claims));
+      await recordOrRefuse(deps, issuedEvent(request, decision, claims, result.audit));
       metrics.tokenRequests.inc({ grant_type: decision.grantType, outcome: 'issued' });
       return reply
         .header('cache-control', 'no-store')
         .header('pragma', 'no-cache')
-        .send({ access_token: accessToken, token_type: 'Bearer', expires_in: ttl, ...(result.scope ? { scope: result.scope } : {}), ...extra });
+        .send({
+          access_token: accessToken,
+          // RFC 9449 §5: a bound token's type is DPoP.
+          token_type: dpop ? 'DPoP' : 'Bearer',
+          expires_in: exp - now,
+          ...(result.scope ? { scope: result.scope } : {}),
+          ...result.response,
+          ...extra,
+        });
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       metrics.tokenRequests.inc({ grant_type: decision?.grantType ?? 'unknown', outcome: error.error });

@@ -27,7 +27,8 @@ export class AccessTokenVerifier {
     private readonly tenants: TenantService,
   ) {}
 
-  async verify(token: string, audience: string): Promise<{ tenant: Tenant; claims: AccessTokenClaims }> {
+  /** `audience` null: any audience (a subject token of a token exchange is not meant for Signet itself). */
+  async verify(token: string, audience: string | null): Promise<{ tenant: Tenant; claims: AccessTokenClaims }> {
     let iss: unknown;
     try {
       iss = decodeJwt(token).iss;
@@ -42,7 +43,7 @@ export class AccessTokenVerifier {
     try {
       const { payload } = await jwtVerify(token, (header: JWTHeaderParameters) => this.key(tenant.id, header), {
         issuer: iss,
-        audience,
+        ...(audience === null ? {} : { audience }),
         typ: ACCESS_TOKEN_TYP,
         algorithms: [...SIGNING_ALGS],
         clockTolerance: CLOCK_TOLERANCE_S,

@@ -33,13 +33,19 @@ export interface KindRules {
    * its tokens are fetched by `signet node` daemons it is assigned to.
    */
   platformHeldKey: boolean;
+  /** Is created from a blueprint, which caps what it may ever hold and may lend it credentials. */
+  fromBlueprint: boolean;
+  /** Expires (SIGNET_AGENT_LIFETIME_DAYS) unless a sponsor extends it. */
+  expires: boolean;
+  /** May act for users through token exchange (RFC 8693) as the current actor of a delegation chain. */
+  actsForUsers: boolean;
 }
 
 export const KIND_RULES: Record<PrincipalKind, KindRules> = {
-  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldFederated: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, maySignInUsers: false, mayConsent: true, consentLabel: 'person', signsIn: true, platformHeldKey: false },
-  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'application', signsIn: false, platformHeldKey: false },
-  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: false, mayConsent: false, consentLabel: 'managed workload', signsIn: false, platformHeldKey: true },
-  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'AI agent', signsIn: false, platformHeldKey: false },
+  user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldFederated: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, maySignInUsers: false, mayConsent: true, consentLabel: 'person', signsIn: true, platformHeldKey: false, fromBlueprint: false, expires: false, actsForUsers: false },
+  service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'application', signsIn: false, platformHeldKey: false, fromBlueprint: false, expires: false, actsForUsers: true },
+  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: false, mayConsent: false, consentLabel: 'managed workload', signsIn: false, platformHeldKey: true, fromBlueprint: false, expires: false, actsForUsers: false },
+  agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'AI agent', signsIn: false, platformHeldKey: false, fromBlueprint: true, expires: true, actsForUsers: true },
 };
 
 export function rulesFor(kind: PrincipalKind): KindRules {

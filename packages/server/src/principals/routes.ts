@@ -6,7 +6,7 @@ import { errorResponses, NoContent, PageOf, TenantParams } from '../admin/schema
 import { view } from '../admin/view.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE } from '../db/page.js';
 import type { Services } from '../services.js';
-import { CreatePrincipalBody, ListPrincipalsQuery, PrincipalView, UpdatePrincipalBody } from './model.js';
+import { CreatePrincipalBody, ExtendPrincipalBody, ListPrincipalsQuery, PrincipalView, UpdatePrincipalBody } from './model.js';
 
 export const PrincipalParams = Type.Object(
   { tenant: TenantParams.properties.tenant, id: Type.String({ minLength: 1, maxLength: 64, description: 'Principal id (its client_id)' }) },
@@ -41,13 +41,23 @@ export function registerPrincipalRoutes(app: FastifyInstance, { tenants, princip
     return view.principal(await principals.update(caller, tenant, req.params.id, req.body));
   });
 
-  for (const [action, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
-    r.post(`/tenants/:tenant/principals/:id/${action}`, { schema: { tags, summary: action === 'disable' ? 'Disable a principal: no token is issued to it on any path' : 'Enable a disabled principal', params: PrincipalParams, response: { 200: PrincipalView, ...errorResponses } } }, async (req) => {
-      const caller = callerOf(req);
-      const tenant = await tenants.forCaller(caller, req.params.tenant, 'write');
-      return view.principal(await principals.setStatus(caller, tenant, req.params.id, status));
-    });
-  }
+  r.post('/tenants/:tenant/principals/:id/disable', { schema: { tags, summary: 'Kill switch: no token is issued to the principal on any path, and every token it holds or that names it as an actor introspects inactive. Tenant admins and an agent\'s sponsors may call it', params: PrincipalParams, response: { 200: PrincipalView, ...errorResponses } } }, async (req) => {
+    const caller = callerOf(req);
+    const tenant = await tenants.forSponsorOrCaller(caller, req.params.tenant);
+    return view.principal(await principals.setStatus(caller, tenant, req.params.id, 'disabled'));
+  });
+
+  r.post('/tenants/:tenant/principals/:id/enable', { schema: { tags, summary: 'Enable a disabled or suspended principal (an agent needs an active sponsor)', params: PrincipalParams, response: { 200: PrincipalView, ...errorResponses } } }, async (req) => {
+    const caller = callerOf(req);
+    const tenant = await tenants.forCaller(caller, req.params.tenant, 'write');
+    return view.principal(await principals.setStatus(caller, tenant, req.params.id, 'active'));
+  });
+
+  r.post('/tenants/:tenant/principals/:id/extend', { schema: { tags, summary: 'Extend an agent\'s expiry. Tenant admins and the agent\'s sponsors may call it', params: PrincipalParams, body: ExtendPrincipalBody, response: { 200: PrincipalView, ...errorResponses } } }, async (req) => {
+    const caller = callerOf(req);
+    const tenant = await tenants.forSponsorOrCaller(caller, req.params.tenant);
+    return view.principal(await principals.extend(caller, tenant, req.params.id, req.body));
+  });
 
   r.delete('/tenants/:tenant/principals/:id', { schema: { tags, summary: 'Delete a principal (soft: the record stays for audit; its credentials are removed)', params: PrincipalParams, response: { 204: NoContent, ...errorResponses } } }, async (req, reply) => {
     const caller = callerOf(req);

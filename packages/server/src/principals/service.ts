@@ -1,4 +1,5 @@
-import { type AdminCaller, actorOf } from '../admin/caller.js';
+import { type AdminCaller, actorOf, assertSponsorOrTenantAccess } from '../admin/caller.js';
+import { blueprintStore } from '../blueprints/store.js';
 import type { AuditActor } from '../audit/model.js';
 import type { Deps } from '../context.js';
 import { credentialStore } from '../credentials/store.js';
@@ -8,7 +9,7 @@ import type { Page, PageRequest } from '../db/page.js';
 import { apiErrors } from '../errors.js';
 import type { Tenant } from '../tenants/model.js';
 import { rulesFor } from './kinds.js';
-import type { CreatePrincipalBody, Principal, PrincipalStatus, UpdatePrincipalBody } from './model.js';
+import type { CreatePrincipalBody, ExtendPrincipalBody, Principal, PrincipalStatus, UpdatePrincipalBody } from './model.js';
 import { type PrincipalFilter, principalStore } from './store.js';
 import { changeDirectory } from '../db/directory-change.js';
 import { isUniqueViolation } from '../db/connect.js';
@@ -28,6 +29,11 @@ function signInNames(kind: Principal['kind'], body: { username?: string | null; 
 import { createFirstManagedKey } from '../managed-keys/service.js';
 import { managedKeyStore } from '../managed-keys/store.js';
 import { nodeStore } from '../nodes/store.js';
+import { suspendOrphanedAgents } from './sponsorship.js';
+import { queueStop, sessionRevoked } from '../ssf/signals.js';
+import { issuerUrl } from '../tenants/model.js';
+
+const DAY_MS = 86_400_000;
 
 /** Principals of every kind: creation with kind rules, updates, disable/enable, soft delete. */
 export class PrincipalService {
@@ -53,6 +59,7 @@ export class PrincipalService {
 
   async create(caller: AdminCaller, tenant: Tenant, body: CreatePrincipalBody): Promise<Principal> {
     const now = this.deps.clock();
+    const rules = rulesFor(body.kind);
     const principal: Principal = {
       id: newId(),
       tenantId: tenant.id,
@@ -61,6 +68,9 @@ export class PrincipalService {
       description: body.description ?? null,
       status: 'active',
       sponsors: [...(body.sponsors ?? [])].sort(),
+      requireDpop: body.requireDpop ?? false,
+      blueprintId: await this.blueprintOf(tenant, body),
+      expiresAt: rules.expires ? this.expiry(body.expiresAt, now) : this.noExpiry(body),
       createdAt: now,
       updatedAt: now,
       deletedAt: null,
@@ -84,6 +94,7 @@ export class PrincipalService {
         displayName: body.displayName ?? before.displayName,
         description: body.description === undefined ? before.description : body.description,
         sponsors: body.sponsors ? [...body.sponsors].sort() : before.sponsors,
+        requireDpop: body.requireDpop ?? before.requireDpop,
         updatedAt: this.deps.clock(),
       };
       if (body.sponsors) {
@@ -106,15 +117,43 @@ export class PrincipalService {
     }
   }
 
-  /** Disable stops every token issuance path for the principal; enable restores it. */
-  async setStatus(caller: AdminCaller, tenant: Tenant, id: string, status: Exclude<PrincipalStatus, 'deleted'>): Promise<Principal> {
+  /**
+   * Disable stops every token issuance path for the principal and turns every token it holds or
+   * that names it in a delegation chain inactive; agents it was the last active sponsor of are
+   * suspended in the same transaction. Enable restores a disabled or suspended principal (an agent
+   * only with an active sponsor). Tenant admins may do both; an agent's sponsor may disable it.
+   */
+  async setStatus(caller: AdminCaller, tenant: Tenant, id: string, status: 'active' | 'disabled'): Promise<Principal> {
     if (status === 'disabled' && caller.principalId === id) throw apiErrors.conflict('a principal cannot disable itself');
     return changeDirectory(this.deps, tenant.id, async (trx) => {
       const before = await this.getLive(tenant, id, trx);
+      if (status === 'disabled') assertSponsorOrTenantAccess(caller, tenant, before);
       if (before.status === status) return before;
+      if (status === 'active' && rulesFor(before.kind).requiresSponsor) await this.checkSponsors(trx, tenant, before, before.sponsors);
       const after: Principal = { ...before, status, updatedAt: this.deps.clock() };
       await principalStore.update(trx, after);
       await this.audit(trx, actorOf(caller), status === 'disabled' ? 'principal.disabled' : 'principal.enabled', before, after, after.updatedAt);
+      if (status === 'disabled') {
+        await queueStop(this.deps, trx, tenant.id, sessionRevoked(issuerUrl(this.deps.config.publicUrl, tenant), id, 'admin', 'principal disabled', after.updatedAt));
+        await suspendOrphanedAgents(this.deps, trx, tenant, id, actorOf(caller));
+      }
+      return after;
+    });
+  }
+
+  /**
+   * Moves an agent's expiry to `expiresAt` (default: SIGNET_AGENT_LIFETIME_DAYS from now, also the
+   * latest allowed). Tenant admins and the agent's sponsors may extend it.
+   */
+  async extend(caller: AdminCaller, tenant: Tenant, id: string, body: ExtendPrincipalBody): Promise<Principal> {
+    return changeDirectory(this.deps, tenant.id, async (trx) => {
+      const before = await this.getLive(tenant, id, trx);
+      assertSponsorOrTenantAccess(caller, tenant, before);
+      if (!rulesFor(before.kind).expires) throw apiErrors.invalid(`principals of kind "${before.kind}" do not expire`);
+      const now = this.deps.clock();
+      const after: Principal = { ...before, expiresAt: this.expiry(body.expiresAt, now), updatedAt: now };
+      await principalStore.update(trx, after);
+      await this.audit(trx, actorOf(caller), 'principal.extended', before, after, now);
       return after;
     });
   }
@@ -138,6 +177,8 @@ export class PrincipalService {
       await nodeStore.unassignAll(trx, tenant.id, 'principal_id', id);
       await principalStore.update(trx, after);
       await this.audit(trx, actorOf(caller), 'principal.deleted', before, after, now);
+      await queueStop(this.deps, trx, tenant.id, sessionRevoked(issuerUrl(this.deps.config.publicUrl, tenant), id, 'admin', 'principal deleted', now));
+      await suspendOrphanedAgents(this.deps, trx, tenant, id, actorOf(caller));
     });
   }
 
@@ -157,6 +198,33 @@ export class PrincipalService {
       if (!rulesFor(sponsor.kind).maySponsor) throw apiErrors.invalid(`sponsor "${sponsorId}" is a ${sponsor.kind}; sponsors must be users`);
       if (sponsor.status !== 'active') throw apiErrors.invalid(`sponsor "${sponsorId}" is ${sponsor.status}; sponsors must be active`);
     }
+  }
+
+  /** Kinds created from a blueprint must name one (id or name) of the same tenant; others must not. */
+  private async blueprintOf(tenant: Tenant, body: CreatePrincipalBody): Promise<string | null> {
+    if (!rulesFor(body.kind).fromBlueprint) {
+      if (body.blueprint !== undefined) throw apiErrors.invalid(`principals of kind "${body.kind}" are not created from a blueprint`);
+      return null;
+    }
+    if (body.blueprint === undefined) throw apiErrors.invalid(`a principal of kind "${body.kind}" is created from a blueprint (blueprint: id or name)`);
+    const blueprint = (await blueprintStore.get(this.deps.db, tenant.id, body.blueprint)) ?? (await blueprintStore.byName(this.deps.db, tenant.id, body.blueprint));
+    if (!blueprint) throw apiErrors.invalid(`blueprint "${body.blueprint.slice(0, 200)}" is not a blueprint of tenant "${tenant.name}"`);
+    return blueprint.id;
+  }
+
+  /** An agent's expiry: the requested instant, or the longest allowed (SIGNET_AGENT_LIFETIME_DAYS from now). */
+  private expiry(requested: string | undefined, now: number): number {
+    const max = now + this.deps.config.agentLifetimeDays * DAY_MS;
+    if (requested === undefined) return max;
+    const at = Date.parse(requested);
+    if (Number.isNaN(at) || at <= now) throw apiErrors.invalid('expiresAt must be a future ISO 8601 instant');
+    if (at > max) throw apiErrors.invalid(`expiresAt must be within ${this.deps.config.agentLifetimeDays} days (SIGNET_AGENT_LIFETIME_DAYS)`);
+    return at;
+  }
+
+  private noExpiry(body: CreatePrincipalBody): null {
+    if (body.expiresAt !== undefined) throw apiErrors.invalid(`principals of kind "${body.kind}" do not expire`);
+    return null;
   }
 
   private audit(db: Db, actor: AuditActor, type: string, before: Principal | undefined, after: Principal, now: number): Promise<void> {

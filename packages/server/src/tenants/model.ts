@@ -43,6 +43,11 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   consentLifetimeDays: 90,
 };
 
+/** Every tenant is its own issuer: `{SIGNET_PUBLIC_URL}/{tenant name}`. */
+export function issuerUrl(publicUrl: string, tenant: Pick<Tenant, 'name'>): string {
+  return `${publicUrl}/${tenant.name}`;
+}
+
 export interface Tenant {
   id: string;
   name: string;

@@ -16,6 +16,7 @@ import {
 import { resourceStore } from '../resources/store.js';
 import {
   DEFAULT_TENANT_SETTINGS,
+  issuerUrl,
   RESERVED_TENANT_NAMES,
   type CreateTenantBody,
   type Tenant,
@@ -36,7 +37,7 @@ export class TenantService {
   constructor(private readonly deps: Deps) {}
 
   issuer(tenant: Pick<Tenant, 'name'>): string {
-    return `${this.deps.config.publicUrl}/${tenant.name}`;
+    return issuerUrl(this.deps.config.publicUrl, tenant);
   }
 
   /**
@@ -65,6 +66,16 @@ export class TenantService {
   async forCaller(caller: AdminCaller, idOrName: string, access: 'read' | 'write'): Promise<Tenant> {
     const tenant = await this.resolve(idOrName);
     assertTenantAccess(caller, tenant, access);
+    return tenant;
+  }
+
+  /**
+   * Resolves a tenant for a route a sponsor may call: callers of the tenant itself (and install
+   * admins) pass here; the service then checks tenant access or sponsorship of the principal.
+   */
+  async forSponsorOrCaller(caller: AdminCaller, idOrName: string): Promise<Tenant> {
+    const tenant = await this.resolve(idOrName);
+    if (!caller.installAdmin && caller.tenantId !== tenant.id) assertTenantAccess(caller, tenant, 'write');
     return tenant;
   }
 

@@ -17,6 +17,7 @@ import {
   type PrincipalView,
   type TenantView,
 } from './helpers.js';
+import { createBlueprint } from '../agents/helpers.js';
 
 const DAY_MS = 86_400_000;
 
@@ -121,7 +122,7 @@ describe('admin API: credentials', () => {
 
     it('an agent may hold a secret', async () => {
       const user = await createPrincipal(a, tenant.name, { kind: 'user' });
-      const agent = await createPrincipal(a, tenant.name, { kind: 'agent', sponsors: [user.id] });
+      const agent = await createPrincipal(a, tenant.name, { kind: 'agent', blueprint: (await createBlueprint(a, tenant.name)).id, sponsors: [user.id] });
       expectStatus(await add(agent.id, { type: 'secret' }), 201);
     });
   });

@@ -17,6 +17,7 @@ import {
   type ResourceView,
   type TenantView,
 } from './helpers.js';
+import { createBlueprint } from '../agents/helpers.js';
 
 const role = (name: string) => ({ name, description: `may ${name}` });
 
@@ -86,8 +87,18 @@ describe('admin API: grants', () => {
     const managed = await createPrincipal(a, tenant.name, { kind: 'managed' });
     expectStatus(await post({ principal: managed.id, resource: orders.id, role: 'orders.read' }), 201);
     const user = await createPrincipal(a, tenant.name, { kind: 'user' });
-    const agent = await createPrincipal(a, tenant.name, { kind: 'agent', sponsors: [user.id] });
+    const blueprint = await createBlueprint(a, tenant.name, { allowAppRoles: true, permissions: [{ resource: orders.id, roles: ['orders.read'] }] });
+    const agent = await createPrincipal(a, tenant.name, { kind: 'agent', blueprint: blueprint.id, sponsors: [user.id] });
     expectStatus(await post({ principal: agent.id, resource: orders.id, role: 'orders.read' }), 201);
+  });
+
+  it('an agent cannot be granted beyond its blueprint: 400 exceeds_blueprint, nothing stored', async () => {
+    const user = await createPrincipal(a, tenant.name, { kind: 'user' });
+    const blueprint = await createBlueprint(a, tenant.name, { allowAppRoles: true, permissions: [{ resource: orders.id, roles: ['orders.read'] }] });
+    const agent = await createPrincipal(a, tenant.name, { kind: 'agent', blueprint: blueprint.id, sponsors: [user.id] });
+    expectError(await post({ principal: agent.id, resource: orders.id, role: 'orders.write' }), 400, 'exceeds_blueprint');
+    const page = expectStatus(await a.call<{ items: unknown[] }>('GET', `/tenants/${tenant.name}/grants?principal=${agent.id}`), 200);
+    assert.equal(page.items.length, 0);
   });
 
   it('an unknown principal or resource is 404 not_found; a deleted principal is 409 conflict', async () => {

@@ -15,17 +15,20 @@ import {
   type PrincipalView,
   type TenantView,
 } from './helpers.js';
+import { createBlueprint } from '../agents/helpers.js';
 
 describe('admin API: principals', () => {
   let a: Admin;
   let tenant: TenantView;
   let path: string;
   let sponsor: PrincipalView;
+  let blueprint: string;
   before(async () => {
     a = await startAdmin();
     tenant = await createTenant(a);
     path = `/tenants/${tenant.name}/principals`;
     sponsor = await createPrincipal(a, tenant.name, { kind: 'user', displayName: 'Ada' });
+    blueprint = (await createBlueprint(a, tenant.name)).name;
   });
   after(() => a.close());
 
@@ -42,34 +45,34 @@ describe('admin API: principals', () => {
   }
 
   it('an agent with an active user sponsor of the same tenant is created', async () => {
-    const agent = expectStatus(await a.call<PrincipalView>('POST', path, { kind: 'agent', displayName: 'helper', sponsors: [sponsor.id] }), 201);
+    const agent = expectStatus(await a.call<PrincipalView>('POST', path, { kind: 'agent', displayName: 'helper', blueprint, sponsors: [sponsor.id] }), 201);
     assert.deepEqual(agent.sponsors, [sponsor.id]);
   });
 
   it('an agent without sponsors is 400 invalid_request', async () => {
-    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'orphan' }), 400, 'invalid_request');
-    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'orphan', sponsors: [] }), 400, 'invalid_request');
+    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'orphan', blueprint }), 400, 'invalid_request');
+    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'orphan', blueprint, sponsors: [] }), 400, 'invalid_request');
   });
 
   it('an agent whose sponsor is a service is 400 invalid_request', async () => {
     const service = await createPrincipal(a, tenant.name, { kind: 'service' });
-    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'a', sponsors: [service.id] }), 400, 'invalid_request');
+    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'a', blueprint, sponsors: [service.id] }), 400, 'invalid_request');
   });
 
   it('an agent whose sponsor is disabled is 400 invalid_request', async () => {
     const user = await createPrincipal(a, tenant.name, { kind: 'user' });
     expectStatus(await a.call('POST', `${path}/${user.id}/disable`), 200);
-    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'a', sponsors: [user.id] }), 400, 'invalid_request');
+    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'a', blueprint, sponsors: [user.id] }), 400, 'invalid_request');
   });
 
   it('an agent whose sponsor is a user of another tenant is 400 invalid_request', async () => {
     const other = await createTenant(a);
     const foreign = await createPrincipal(a, other.name, { kind: 'user' });
-    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'a', sponsors: [foreign.id] }), 400, 'invalid_request');
+    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'a', blueprint, sponsors: [foreign.id] }), 400, 'invalid_request');
   });
 
   it('an agent whose sponsor does not exist is 400 invalid_request', async () => {
-    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'a', sponsors: ['00000000-0000-7000-8000-000000000000'] }), 400, 'invalid_request');
+    expectError(await a.call('POST', path, { kind: 'agent', displayName: 'a', blueprint, sponsors: ['00000000-0000-7000-8000-000000000000'] }), 400, 'invalid_request');
   });
 
   it('sponsors on a kind that has none is 400 invalid_request', async () => {
@@ -77,7 +80,7 @@ describe('admin API: principals', () => {
   });
 
   it('an agent\'s sponsors can be replaced, but not emptied or given a service', async () => {
-    const agent = await createPrincipal(a, tenant.name, { kind: 'agent', sponsors: [sponsor.id] });
+    const agent = await createPrincipal(a, tenant.name, { kind: 'agent', blueprint, sponsors: [sponsor.id] });
     const second = await createPrincipal(a, tenant.name, { kind: 'user' });
     const updated = expectStatus(await a.call<PrincipalView>('PATCH', `${path}/${agent.id}`, { sponsors: [second.id] }), 200);
     assert.deepEqual(updated.sponsors, [second.id]);

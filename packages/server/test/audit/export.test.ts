@@ -234,6 +234,15 @@ describeEachServerBackend('audit API: export', (server) => {
         ['grant.added', 3004, 1],
         ['grant.removed', 3004, 4],
         ['signing_key.rotated', 3004, 3],
+        ['token.revoked', 3002, 2],
+        ['token.introspected', 3002, 99],
+        ['principal.suspended', 3001, 5],
+        ['principal.extended', 3001, 99],
+        ['blueprint.created', 3004, 1],
+        ['blueprint.updated', 3004, 3],
+        ['blueprint.deleted', 3004, 4],
+        ['ssf_receiver.added', 3004, 1],
+        ['ssf_receiver.removed', 3004, 4],
         ['something.new', 3004, 99],
       ];
       for (const [type, cls, activity] of table) {

@@ -12,8 +12,11 @@ import { signingKeyStore } from '../../src/signing-keys/store.js';
 import { managedKeyStore } from '../../src/managed-keys/store.js';
 import type { ManagedKey } from '../../src/managed-keys/model.js';
 import { nodeStore } from '../../src/nodes/store.js';
-import { describeEachBackend } from './backends.js';
+import { blueprintStore } from '../../src/blueprints/store.js';
+import type { Blueprint } from '../../src/blueprints/model.js';
+import { ssfStore } from '../../src/ssf/store.js';
 import { newId } from '../../src/crypto/ids.js';
+import { describeEachBackend } from './backends.js';
 import { T0, credential, grant, newTenant, principal, resource, signingKey, walk } from './fixtures.js';
 
 /** One tenant's records; tenants A and B get the same shape, and the same resource identifier. */
@@ -34,6 +37,29 @@ interface World {
   node: string;
   nodeKey: string;
   joinDigest: string;
+  blueprint: string;
+  blueprintName: string;
+  blueprintAgent: string;
+  blueprintCredential: string;
+  receiver: string;
+}
+
+function blueprint(tenantId: string, over: Partial<Blueprint> = {}): Blueprint {
+  return {
+    id: newId(),
+    tenantId,
+    name: 'triage',
+    description: null,
+    permissions: [],
+    accessTokenLifetimeSeconds: 300,
+    maxDelegationDepth: 1,
+    allowAppRoles: false,
+    allowDelegation: true,
+    requireDpop: true,
+    createdAt: T0,
+    updatedAt: T0,
+    ...over,
+  };
 }
 
 const IDENTIFIER = 'api://orders';
@@ -78,6 +104,15 @@ async function createWorld(db: Db): Promise<World> {
   await nodeStore.assign(db, tenantId, nodeId, managed.id, T0);
   const joinDigest = `digest-${nodeId}`;
   await nodeStore.insertJoinToken(db, { id: newId(), tenantId, name: null, digest: joinDigest, createdAt: T0, expiresAt: NOW + 3_600_000, usedAt: null, nodeId: null });
+  const bp = blueprint(tenantId, { permissions: [{ resourceId: r.id, roles: [], scopes: ['orders.view'] }] });
+  await blueprintStore.insert(db, bp);
+  const bpAgent = principal(tenantId, { kind: 'agent', displayName: 'From blueprint', sponsors: [user.id], blueprintId: bp.id });
+  await principalStore.insert(db, bpAgent);
+  const bpCredential = credential(tenantId, bp.id, { blueprintId: bp.id });
+  await blueprintStore.insertCredential(db, bpCredential);
+  const receiver = { id: newId(), tenantId, endpointUrl: 'https://rs.example/events', audience: 'https://rs.example', authorization: null, description: null, createdAt: T0 };
+  await ssfStore.insertReceiver(db, receiver);
+  await ssfStore.enqueue(db, [{ id: newId(), tenantId, receiverId: receiver.id, signal: { type: 'https://schemas.openid.net/secevent/caep/event-type/session-revoked', subject: { format: 'iss_sub', iss: 'https://signet.example/t', sub: bpAgent.id }, event: {} }, now: T0 }]);
   await auditWriter(db).recordInTransaction(db, [
     { tenantId, type: 'principal.created', actor: { id: user.id, jti: 'jti-1', tenantId }, target: { type: 'principal', id: service.id }, after: { id: service.id } },
   ]);
@@ -98,6 +133,11 @@ async function createWorld(db: Db): Promise<World> {
     node: nodeId,
     nodeKey: nodeKeyId,
     joinDigest,
+    blueprint: bp.id,
+    blueprintName: bp.name,
+    blueprintAgent: bpAgent.id,
+    blueprintCredential: bpCredential.id,
+    receiver: receiver.id,
   };
 }
 
@@ -128,6 +168,10 @@ async function snapshot(db: Db, tenantId: string) {
     node_keys: await db.selectFrom('node_keys').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
     node_join_tokens: await db.selectFrom('node_join_tokens').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
     node_assignments: await db.selectFrom('node_assignments').selectAll().where('tenant_id', '=', tenantId).orderBy('node_id').orderBy('principal_id').execute(),
+    blueprints: await db.selectFrom('blueprints').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    blueprint_credentials: await db.selectFrom('blueprint_credentials').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    ssf_receivers: await db.selectFrom('ssf_receivers').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    ssf_outbox: await db.selectFrom('ssf_outbox').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
   };
 }
 
@@ -385,6 +429,83 @@ const nodeChecks: Checks<typeof nodeStore> = {
   },
 };
 
+const blueprintChecks: Checks<typeof blueprintStore> = {
+  async insert({ db, a }) {
+    const twin = blueprint(a.tenantId, { name: 'twin' });
+    await blueprintStore.insert(db, twin);
+    assert.deepEqual(await blueprintStore.get(db, a.tenantId, twin.id), twin);
+  },
+  async get({ db, a, b }) {
+    assert.equal(await blueprintStore.get(db, a.tenantId, b.blueprint), undefined);
+  },
+  async byName({ db, a, b }) {
+    // Both tenants have a blueprint of the same name: each sees only its own.
+    assert.equal((await blueprintStore.byName(db, a.tenantId, b.blueprintName))?.id, a.blueprint);
+  },
+  async list({ db, a, noneOfB }) {
+    const ids = await walk(1, (page) => blueprintStore.list(db, a.tenantId, page));
+    assert.ok(ids.includes(a.blueprint));
+    noneOfB(ids);
+  },
+  async update({ db, a, b }) {
+    const bBlueprint = await blueprintStore.get(db, b.tenantId, b.blueprint);
+    assert.ok(bBlueprint);
+    await blueprintStore.update(db, { ...bBlueprint, tenantId: a.tenantId, permissions: [], updatedAt: NOW });
+  },
+  async delete({ db, a, b }) {
+    await blueprintStore.delete(db, a.tenantId, b.blueprint);
+  },
+  async countLiveAgents({ db, a, b }) {
+    assert.equal(await blueprintStore.countLiveAgents(db, a.tenantId, b.blueprint), 0);
+    assert.equal(await blueprintStore.countLiveAgents(db, a.tenantId, a.blueprint), 1);
+  },
+  async liveAgentIds({ db, a, b }) {
+    assert.deepEqual(await blueprintStore.liveAgentIds(db, a.tenantId, b.blueprint), []);
+    assert.deepEqual(await blueprintStore.liveAgentIds(db, a.tenantId, a.blueprint), [a.blueprintAgent]);
+  },
+  async insertCredential({ db, a }) {
+    await blueprintStore.insertCredential(db, credential(a.tenantId, a.blueprint, { blueprintId: a.blueprint }));
+  },
+  async credentials({ db, a, b, noneOfB }) {
+    assert.deepEqual(await blueprintStore.credentials(db, a.tenantId, b.blueprint), []);
+    noneOfB(await blueprintStore.credentials(db, a.tenantId, a.blueprint));
+  },
+  async getCredential({ db, a, b }) {
+    assert.equal(await blueprintStore.getCredential(db, a.tenantId, b.blueprint, b.blueprintCredential), undefined);
+    assert.equal(await blueprintStore.getCredential(db, a.tenantId, a.blueprint, b.blueprintCredential), undefined);
+  },
+  async deleteCredential({ db, a, b }) {
+    await blueprintStore.deleteCredential(db, a.tenantId, b.blueprint, b.blueprintCredential);
+  },
+  async touchCredential({ db, a, b }) {
+    await blueprintStore.touchCredential(db, a.tenantId, b.blueprintCredential, NOW);
+  },
+};
+
+const ssfChecks: Checks<typeof ssfStore> = {
+  async insertReceiver({ db, a }) {
+    await ssfStore.insertReceiver(db, { id: newId(), tenantId: a.tenantId, endpointUrl: 'https://x.example', audience: 'x', authorization: null, description: null, createdAt: NOW });
+  },
+  async receiver({ db, a, b }) {
+    assert.equal(await ssfStore.receiver(db, a.tenantId, b.receiver), undefined);
+  },
+  async receivers({ db, a, noneOfB }) {
+    const list = await ssfStore.receivers(db, a.tenantId);
+    assert.ok(list.some((r) => r.id === a.receiver));
+    noneOfB(list);
+  },
+  async deleteReceiver({ db, a, b }) {
+    await ssfStore.deleteReceiver(db, a.tenantId, b.receiver);
+  },
+  async pending({ db, a, b }) {
+    assert.equal(await ssfStore.pending(db, a.tenantId, b.receiver), 0);
+    assert.equal(await ssfStore.pending(db, a.tenantId, a.receiver), 1);
+  },
+  async enqueue({ db, a }) {
+    await ssfStore.enqueue(db, [{ id: newId(), tenantId: a.tenantId, receiverId: a.receiver, signal: { type: 'https://schemas.openid.net/secevent/caep/event-type/session-revoked', subject: { format: 'iss_sub', iss: 'i', sub: a.agent }, event: {} }, now: NOW }]);
+  },
+};
+
 const auditChecks: Checks<typeof auditStore> = {
   async list({ db, a, noneOfB }) {
     const events = await auditStore.list(db, a.tenantId, 100);
@@ -403,10 +524,14 @@ const stores: Record<string, { store: object; checks: Record<string, Check> }> =
   auditStore: { store: auditStore, checks: auditChecks },
   managedKeyStore: { store: managedKeyStore, checks: managedKeyChecks },
   nodeStore: { store: nodeStore, checks: nodeChecks },
+  blueprintStore: { store: blueprintStore, checks: blueprintChecks },
+  ssfStore: { store: ssfStore, checks: ssfChecks },
 };
 /** Stores not keyed by tenant. */
 // auditChainStore is keyed by chain id; each chain belongs to one tenant and every event row carries it.
-const UNSCOPED = new Set(['tenantStore', 'auditChainStore']);
+// outboxStore is the delivery worker's view of every tenant's outbox, addressed by entry id; each row
+// carries its tenant and receivers are read through the tenant-scoped ssfStore.
+const UNSCOPED = new Set(['tenantStore', 'auditChainStore', 'outboxStore']);
 
 describe('tenant isolation coverage', () => {
   it('every src/*/store.ts export is a covered tenant-scoped store or known to be unscoped', async () => {

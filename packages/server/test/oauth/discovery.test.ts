@@ -49,7 +49,7 @@ describe('discovery (RFC 8414, OIDC Discovery) and JWKS', () => {
     assert.equal(body.issuer, issuer);
     assert.equal(body.token_endpoint, `${issuer}/oauth2/token`);
     assert.equal(body.jwks_uri, `${issuer}/.well-known/jwks.json`);
-    assert.deepEqual(body.grant_types_supported, ['client_credentials', 'authorization_code', 'refresh_token']);
+    assert.deepEqual(body.grant_types_supported, ['client_credentials', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange']);
     assert.deepEqual([...body.token_endpoint_auth_methods_supported].sort(), ['client_secret_basic', 'client_secret_post', 'none', 'private_key_jwt']);
     assert.equal(body.authorization_endpoint, `${issuer}/oauth2/authorize`);
     assert.equal(body.userinfo_endpoint, `${issuer}/oauth2/userinfo`);
@@ -61,6 +61,8 @@ describe('discovery (RFC 8414, OIDC Discovery) and JWKS', () => {
     assert.deepEqual(body.scopes_supported, ['openid', 'profile', 'email', 'offline_access']);
     assert.deepEqual(body.id_token_signing_alg_values_supported, ['ES256']);
     for (const claim of ['sub', 'auth_time', 'nonce', 'amr', 'acr', 'name', 'email']) assert.ok(body.claims_supported.includes(claim), claim);
+    // RFC 9449 §5.1: DPoP proofs with ES256 or EdDSA only.
+    assert.deepEqual(body.dpop_signing_alg_values_supported, ['ES256', 'EdDSA']);
     const algs: string[] = [...body.token_endpoint_auth_signing_alg_values_supported, ...body.access_token_signing_alg_values_supported];
     assert.ok(algs.length > 0);
     for (const alg of algs) {

@@ -21,6 +21,8 @@ describe('configuration', () => {
     assert.equal(config.keyRotationSeconds, 86400);
     assert.deepEqual(config.trustProxy, []);
     assert.equal(config.auditWrites, 'on');
+    assert.equal(config.dpopNonce, 'required');
+    assert.equal(config.delegationMaxDepth, 2);
   });
 
   it('audit writes can only be turned off with the explicit benchmark value, and that warns', () => {
@@ -61,6 +63,8 @@ describe('configuration', () => {
     ['SIGNET_ACCESS_TOKEN_TTL', '7200', /SIGNET_ACCESS_TOKEN_TTL must be between 30 and 3600/],
     ['SIGNET_LOG_LEVEL', 'loud', /SIGNET_LOG_LEVEL must be a pino level/],
     ['SIGNET_AUDIT_WRITES', 'off', /SIGNET_AUDIT_WRITES must be on \(or off-for-benchmarks\)/],
+    ['SIGNET_DPOP_NONCE', 'optional', /SIGNET_DPOP_NONCE must be required or off/],
+    ['SIGNET_DELEGATION_MAX_DEPTH', '11', /SIGNET_DELEGATION_MAX_DEPTH must be between 1 and 10/],
   ] as const) {
     it(`rejects ${name}=${value} with a clear message`, () => {
       assert.throws(() => loadConfig({ SIGNET_MASTER_KEY: KEY, SIGNET_DATA_DIR: tmpdir(), [name]: value }, quiet), (e: unknown) => e instanceof ConfigError && message.test(e.message));

@@ -1,3 +1,4 @@
+import { blueprintStore } from '../../blueprints/store.js';
 import type { Deps } from '../../context.js';
 import type { Credential } from '../../credentials/model.js';
 import { credentialStore } from '../../credentials/store.js';
@@ -6,6 +7,7 @@ import { oauthErrors } from '../../errors.js';
 import { rulesFor } from '../../principals/kinds.js';
 import type { Principal } from '../../principals/model.js';
 import { principalStore } from '../../principals/store.js';
+import { standingOfPrincipal } from '../../policy/standing.js';
 import type { Tenant } from '../../tenants/model.js';
 import type { Endpoints } from '../metadata.js';
 
@@ -40,12 +42,18 @@ interface ClientRecord {
   credentials: Credential[];
 }
 
-/** A principal with all its credentials, read through the directory cache. */
+/**
+ * A principal with all its credentials, read through the directory cache. An agent may also
+ * authenticate with its blueprint's credentials: it names itself (client_id, or the assertion's
+ * `iss`/`sub`) and proves possession of a secret or key its blueprint holds.
+ */
 function clientRecord(ctx: ClientAuthContext, clientId: string): Promise<ClientRecord> {
   return ctx.deps.cache.get(ctx.tenant.id, `client:${clientId}`, async () => {
     const principal = await principalStore.get(ctx.deps.db, ctx.tenant.id, clientId);
-    const credentials = principal ? await credentialStore.listForPrincipal(ctx.deps.db, ctx.tenant.id, clientId) : [];
-    return { principal, credentials };
+    if (!principal) return { principal, credentials: [] };
+    const own = await credentialStore.listForPrincipal(ctx.deps.db, ctx.tenant.id, clientId);
+    const lent = principal.blueprintId ? await blueprintStore.credentials(ctx.deps.db, ctx.tenant.id, principal.blueprintId) : [];
+    return { principal, credentials: [...own, ...lent] };
   });
 }
 
@@ -57,7 +65,8 @@ export async function loadClient(ctx: ClientAuthContext, clientId: string): Prom
   if (!isId(clientId)) throw oauthErrors.invalidClient('client_id is not a principal id');
   const { principal } = await clientRecord(ctx, clientId);
   if (!principal) throw oauthErrors.invalidClient('unknown client');
-  if (principal.status !== 'active') throw oauthErrors.invalidClient(`principal is ${principal.status}`);
+  const standing = standingOfPrincipal(principal, ctx.deps.clock());
+  if (standing !== 'active') throw oauthErrors.invalidClient(standing === 'expired' ? 'principal has expired' : `principal is ${standing}`);
   if (!rulesFor(principal.kind).isClient) throw oauthErrors.invalidClient(`principals of kind ${principal.kind} are not clients`);
   return principal;
 }
@@ -78,7 +87,8 @@ export function touchCredential(ctx: ClientAuthContext, credential: Credential):
   if ((touched.get(credential.id) ?? 0) > now - TOUCH_INTERVAL_MS) return;
   if (touched.size > 100_000) touched.clear();
   touched.set(credential.id, now);
-  credentialStore.touch(ctx.deps.db, ctx.tenant.id, credential.id, now).catch((error: unknown) => {
+  const touch = credential.blueprintId ? blueprintStore.touchCredential : credentialStore.touch;
+  touch(ctx.deps.db, ctx.tenant.id, credential.id, now).catch((error: unknown) => {
     ctx.deps.log.warn({ err: error, credentialId: credential.id }, 'could not record credential use');
   });
 }

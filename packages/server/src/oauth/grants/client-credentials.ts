@@ -1,5 +1,6 @@
 import { oauthErrors } from '../../errors.js';
 import { grantStore } from '../../grants/store.js';
+import { allowedRoles, blueprintFor, capped, mayActAlone, tokenLifetimeCap } from '../../policy/blueprint-policy.js';
 import type { GrantContext, GrantResult } from './grant.js';
 import { resolveTarget } from './target.js';
 
@@ -11,9 +12,13 @@ import { resolveTarget } from './target.js';
 export async function clientCredentialsGrant(ctx: GrantContext): Promise<GrantResult> {
   const { deps, tenant, client, params } = ctx;
   const target = await resolveTarget(deps, tenant, params);
-  const granted = await deps.cache.get(tenant.id, `roles:${client.principal.id}:${target.resource.id}`, () =>
+  const blueprint = await blueprintFor(deps, tenant.id, client.principal);
+  if (!mayActAlone(blueprint)) throw oauthErrors.unauthorizedClient('this agent\'s blueprint does not let it act on its own (client_credentials)');
+  // Effective = granted ∩ blueprint: narrowing a blueprint narrows its agents' next tokens.
+  const held = await deps.cache.get(tenant.id, `roles:${client.principal.id}:${target.resource.id}`, () =>
     grantStore.roles(deps.db, tenant.id, client.principal.id, target.resource.id),
   );
+  const granted = capped(held, allowedRoles(blueprint, target.resource.id));
   if (target.requested === null) {
     if (granted.length === 0) throw oauthErrors.invalidScope(`no role on "${target.resource.identifier}" is granted to this client`);
   } else {
@@ -22,5 +27,5 @@ export async function clientCredentialsGrant(ctx: GrantContext): Promise<GrantRe
   }
   const roles = target.requested ?? granted;
   const claims: GrantResult['claims'] = { sub: client.principal.id, aud: target.resource.identifier, roles };
-  return { claims, scope: params.scope };
+  return { claims, scope: params.scope, ttlCapSeconds: tokenLifetimeCap(blueprint) };
 }

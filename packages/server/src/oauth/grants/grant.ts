@@ -3,7 +3,10 @@ import type { Deps } from '../../context.js';
 import type { Tenant } from '../../tenants/model.js';
 import type { AccessTokenClaims } from '../access-token.js';
 import type { AuthenticatedClient } from '../client-auth/index.js';
+import type { DelegationPolicy } from '../../policy/consent.js';
+import type { DpopProof } from '../dpop.js';
 import type { Params } from '../params.js';
+import type { AccessTokenVerifier } from '../verify-access-token.js';
 
 /** What every grant handler receives: an authenticated client and the request parameters. */
 export interface GrantContext {
@@ -14,6 +17,14 @@ export interface GrantContext {
   request: FastifyRequest;
   /** The tenant's issuer URL. */
   issuer: string;
+  /** The verified DPoP proof sent with the request (RFC 9449), if any. */
+  dpop: DpopProof | undefined;
+  /** Verifies Signet access tokens presented as grants (token-exchange subject tokens). */
+  accessTokens: AccessTokenVerifier;
+  /** Where delegated permission comes from. */
+  delegation: DelegationPolicy;
+  /** Tells the audit trail whom a delegated request is about as soon as that is known, so refusals name the chain too. */
+  noteDelegation(subjectId: string, delegation: string[]): void;
 }
 
 /** The claims a grant decided on; the token endpoint adds iss, times, ids and signs. */
@@ -26,6 +37,14 @@ export interface GrantResult {
    * remember and returns further response members (`refresh_token`, `id_token`).
    */
   complete?: (issued: { accessToken: string; claims: AccessTokenClaims }) => Promise<Record<string, unknown>>;
+  /** Most seconds the token may live (e.g. a blueprint's cap); null or absent = tenant and install limits only. */
+  ttlCapSeconds?: number | null;
+  /** The token expires no later than this (epoch seconds), e.g. the subject token's own `exp`. */
+  notAfter?: number;
+  /** Extra response members (RFC 8693 §2.2.1 `issued_token_type`). */
+  response?: Record<string, string>;
+  /** The audit event for the issued token, when not `token.issued`. */
+  audit?: { type: string; delegation: string[]; data: Record<string, unknown> };
 }
 
 export type GrantHandler = (ctx: GrantContext) => Promise<GrantResult>;
