@@ -5,7 +5,7 @@ import { BlueprintService } from './blueprints/service.js';
 import { ReceiverService } from './ssf/service.js';
 import type { Deps } from './context.js';
 import { AccessTokenVerifier } from './oauth/verify-access-token.js';
-import { type DelegationPolicy, subjectTokenConsent } from './policy/consent.js';
+import { consentRecords, type DelegationPolicy } from './policy/consent.js';
 import { CredentialService } from './credentials/service.js';
 import { GrantService } from './grants/service.js';
 import { NodeService } from './nodes/service.js';
@@ -53,6 +53,6 @@ export function createServices(deps: Deps): Services {
     people: createPeople(deps),
     nodes: new NodeService(deps, principals),
     accessTokens: new AccessTokenVerifier(deps, tenants),
-    delegation: subjectTokenConsent,
+    delegation: consentRecords(deps),
   };
 }

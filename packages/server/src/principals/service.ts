@@ -30,6 +30,7 @@ import { createFirstManagedKey } from '../managed-keys/service.js';
 import { managedKeyStore } from '../managed-keys/store.js';
 import { nodeStore } from '../nodes/store.js';
 import { suspendOrphanedAgents } from './sponsorship.js';
+import { familyStore } from '../oauth/tokens/family-store.js';
 import { queueStop, sessionRevoked } from '../ssf/signals.js';
 import { issuerUrl } from '../tenants/model.js';
 
@@ -134,6 +135,7 @@ export class PrincipalService {
       await principalStore.update(trx, after);
       await this.audit(trx, actorOf(caller), status === 'disabled' ? 'principal.disabled' : 'principal.enabled', before, after, after.updatedAt);
       if (status === 'disabled') {
+        await this.revokeRefreshTokens(trx, tenant, id, actorOf(caller), 'principal disabled');
         await queueStop(this.deps, trx, tenant.id, sessionRevoked(issuerUrl(this.deps.config.publicUrl, tenant), id, 'admin', 'principal disabled', after.updatedAt));
         await suspendOrphanedAgents(this.deps, trx, tenant, id, actorOf(caller));
       }
@@ -177,9 +179,17 @@ export class PrincipalService {
       await nodeStore.unassignAll(trx, tenant.id, 'principal_id', id);
       await principalStore.update(trx, after);
       await this.audit(trx, actorOf(caller), 'principal.deleted', before, after, now);
+      await this.revokeRefreshTokens(trx, tenant, id, actorOf(caller), 'principal deleted');
       await queueStop(this.deps, trx, tenant.id, sessionRevoked(issuerUrl(this.deps.config.publicUrl, tenant), id, 'admin', 'principal deleted', now));
       await suspendOrphanedAgents(this.deps, trx, tenant, id, actorOf(caller));
     });
+  }
+
+  /** The kill switch's refresh-token part: every family the principal takes part in, revoked in the stopping transaction. */
+  private async revokeRefreshTokens(trx: Db, tenant: Tenant, principalId: string, actor: AuditActor, reason: string): Promise<void> {
+    const revoked = await familyStore.revokeForPrincipal(trx, tenant.id, principalId, this.deps.clock(), reason);
+    if (revoked === 0) return;
+    await this.deps.audit.recordInTransaction(trx, [{ tenantId: tenant.id, type: 'token_family.revoked', actor, target: { type: 'principal', id: principalId }, after: { families: revoked, reason } }]);
   }
 
   /** Sponsors: required (≥ 1) exactly for kinds whose rules say so; each an active sponsor-capable principal of the same tenant. */

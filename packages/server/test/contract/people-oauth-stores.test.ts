@@ -113,6 +113,15 @@ describeEachBackend('people OAuth stores: round trips and tenant isolation', (co
     assert.deepEqual(await familyStore.liveFor(db, a.tenantId, a.client, null), []);
   });
 
+  it('familyStore.revokeForPrincipal: every live family of the user or client, in its tenant only', async () => {
+    assert.equal(await familyStore.revokeForPrincipal(db, a.tenantId, b.user, NOW, 'test'), 0);
+    assert.equal(await familyStore.revokeForPrincipal(db, a.tenantId, b.client, NOW, 'test'), 0);
+    assert.equal((await familyStore.get(db, b.tenantId, b.family.id))?.revokedAt, null);
+    assert.equal(await familyStore.revokeForPrincipal(db, a.tenantId, a.user, NOW, 'principal disabled'), 1);
+    assert.equal((await familyStore.get(db, a.tenantId, a.family.id))?.revokedReason, 'principal disabled');
+    assert.equal(await familyStore.revokeForPrincipal(db, a.tenantId, a.client, NOW, 'again'), 0, 'already revoked');
+  });
+
   it('refreshTokenStore: get/spend round-trip, single spend, and stay in their tenant', async () => {
     assert.equal((await refreshTokenStore.get(db, a.tenantId, 'refresh-b')), undefined);
     assert.equal((await refreshTokenStore.get(db, a.tenantId, 'refresh-a'))?.familyId, a.family.id);

@@ -36,7 +36,12 @@ describe('token endpoint: token exchange (RFC 8693)', () => {
   const agent = async (blueprint: Record<string, unknown>, sponsors = [sponsor], extra: Record<string, unknown> = {}): Promise<SecretClient> => {
     const bp = await createBlueprint(a, t.name, blueprint);
     const principal = await createAgent(a, t.name, bp.name, sponsors, extra);
+    await consentEverywhere(principal.id);
     return { id: principal.id, secret: await addSecret(a, t.name, principal.id) };
+  };
+  /** The user consented to let `client` use every scope on R0, R1 and R2 (hops narrow from there). */
+  const consentEverywhere = async (client: string) => {
+    for (const r of [r0, r1, r2]) expectStatus(await a.call('POST', `/tenants/${t.name}/consents`, { client, resource: r, scopes: SCOPES, user }), 201);
   };
   const resource = async (identifier: string) =>
     expectStatus(await a.call('POST', `/tenants/${t.name}/resources`, { identifier, displayName: identifier, scopes: SCOPES.map((name) => ({ name, description: name })) }), 201);
@@ -228,6 +233,7 @@ describe('token endpoint: token exchange (RFC 8693)', () => {
   it('a service may exchange (an on-behalf-of middle tier); a managed identity may not: unauthorized_client', async () => {
     const service = await createPrincipal(a, t.name, { kind: 'service', displayName: 'middle tier' });
     const svc: SecretClient = { id: service.id, secret: await addSecret(a, t.name, service.id) };
+    await consentEverywhere(svc.id);
     const res = await exchange(svc, await userToken(svc.id, 'orders.read'), { resource: r1 });
     const { payload } = decodeParts(expectIssued(res));
     assert.deepEqual(payload.act, { sub: svc.id, kind: 'service', client_id: svc.id });

@@ -85,6 +85,21 @@ export const familyStore = {
     return Number(result.numUpdatedRows) > 0;
   },
 
+  /**
+   * Revokes every live family a principal takes part in, as the user or as the client (the kill
+   * switch: a disabled or deleted principal keeps no refresh token). Returns how many.
+   */
+  async revokeForPrincipal(db: Db, tenantId: string, principalId: string, now: number, reason: string): Promise<number> {
+    const result = await db
+      .updateTable('token_families')
+      .set({ revoked_at: now, revoked_reason: reason })
+      .where('tenant_id', '=', tenantId)
+      .where((eb) => eb.or([eb('user_id', '=', principalId), eb('client_id', '=', principalId)]))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  },
+
   /** Live families of a client, for one user or (userId null) every user. */
   async liveFor(db: Db, tenantId: string, clientId: string, userId: string | null): Promise<TokenFamily[]> {
     let q = db.selectFrom('token_families').selectAll().where('tenant_id', '=', tenantId).where('client_id', '=', clientId).where('revoked_at', 'is', null);
