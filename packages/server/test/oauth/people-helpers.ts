@@ -5,6 +5,7 @@ import { sessionCookie } from '../../src/people/session.js';
 import { sessionStore } from '../../src/people/session-store.js';
 import { addSecret, createPrincipal, expectStatus, type Admin, type PrincipalView } from '../admin/helpers.js';
 import { postToken, type TokenResponse } from './helpers.js';
+import { createBlueprint } from '../agents/helpers.js';
 
 export const REDIRECT = 'https://app.example/callback';
 
@@ -21,7 +22,7 @@ export async function signInClient(
   settings: { clientType?: 'confidential' | 'public'; redirectUris?: string[]; postLogoutRedirectUris?: string[]; requiredScopes?: string[] } = {},
   principal: Record<string, unknown> = { kind: 'service', displayName: 'Photo app' },
 ): Promise<SignInClient> {
-  const created = await createPrincipal(a, tenant, principal);
+  const created = await createPrincipal(a, tenant, principal.kind === 'agent' && principal.blueprint === undefined ? { ...principal, blueprint: (await delegatingBlueprint(a, tenant)).name } : principal);
   const clientType = settings.clientType ?? 'confidential';
   expectStatus(
     await a.call('PUT', `/tenants/${tenant}/principals/${created.id}/oauth-client`, {
@@ -34,6 +35,16 @@ export async function signInClient(
   );
   const secret = clientType === 'confidential' ? await addSecret(a, tenant, created.id) : null;
   return { id: created.id, secret, principal: created };
+}
+
+/**
+ * A blueprint whose agents may act for users with every scope of every resource of the tenant (the
+ * sign-in tests are about consent, not blueprint caps), without requiring DPoP.
+ */
+async function delegatingBlueprint(a: Admin, tenant: string): Promise<{ name: string }> {
+  const resources = expectStatus(await a.call<{ items: { identifier: string; builtin?: boolean; scopes: { name: string }[] }[] }>('GET', `/tenants/${tenant}/resources?limit=500`), 200);
+  const permissions = resources.items.filter((r) => r.scopes.length > 0).map((r) => ({ resource: r.identifier, scopes: r.scopes.map((s) => s.name) }));
+  return createBlueprint(a, tenant, { allowDelegation: true, permissions });
 }
 
 export async function createUser(a: Admin, tenant: string, body: Record<string, unknown> = {}): Promise<PrincipalView> {

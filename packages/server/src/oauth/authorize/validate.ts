@@ -15,7 +15,8 @@ import { ACR } from '../../people/session.js';
 import { S256_CHALLENGE } from '../pkce.js';
 import type { PendingAuthorization } from '../tokens/request-store.js';
 import type { AuthorizationParams } from './params.js';
-import { parseScopes } from './scopes.js';
+import { isIdentityScope, parseScopes } from './scopes.js';
+import { allowedScopes, blueprintFor, mayActForUsers } from '../../policy/blueprint-policy.js';
 
 /** RFC 8707 §2: an absolute URI without a fragment. */
 const RESOURCE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s#]+$/;
@@ -55,6 +56,20 @@ export async function identifyClient(deps: Deps, services: Services, tenant: Ten
   return { principal, registration, redirectUri };
 }
 
+/**
+ * An agent users sign in to acts for them only as its blueprint allows: the blueprint must let its
+ * agents act for users, and every resource scope asked for must be one it allows on that resource.
+ */
+async function checkBlueprint(deps: Deps, tenant: Tenant, principal: Principal, scope: readonly string[], resource: Resource | null): Promise<void> {
+  const blueprint = await blueprintFor(deps, tenant.id, principal);
+  if (!blueprint) return;
+  if (!mayActForUsers(blueprint)) throw oauthErrors.unauthorizedClient('this agent\'s blueprint does not let it act for users');
+  if (!resource) return;
+  const allowed = allowedScopes(blueprint, resource.id) ?? [];
+  const beyond = scope.filter((s) => !isIdentityScope(s) && !allowed.includes(s));
+  if (beyond.length > 0) throw oauthErrors.invalidScope(`this agent's blueprint does not allow ${beyond.join(' ').slice(0, 200)} on "${resource.identifier}"`);
+}
+
 type RequestFields = Omit<PendingAuthorization, 'id' | 'tenantId' | 'clientId' | 'createdAt' | 'expiresAt'>;
 
 /**
@@ -84,6 +99,7 @@ export async function validateRequest(deps: Deps, tenant: Tenant, p: Authorizati
     if (!resource) throw oauthErrors.invalidTarget(`unknown resource "${identifier.slice(0, 200)}"`);
   }
   const scope = parseScopes(v.scope, resource);
+  await checkBlueprint(deps, tenant, client.principal, scope, resource);
 
   const prompt = (v.prompt ?? '').split(' ').filter((s) => s !== '');
   if (prompt.some((x) => !(PROMPTS as readonly string[]).includes(x))) throw oauthErrors.invalidRequest('prompt may hold only none, login and consent');
