@@ -231,6 +231,8 @@ describe('people: temporary passwords and invitations', () => {
     assert.equal(weak.textOf('form-error'), 'the password must have at least 8 characters');
     const ok = await client.submit(path, '/default/invitation', { new_password: 'fay picked this', confirm_password: 'fay picked this' });
     assert.equal(ok.status, 303);
+    assert.equal(ok.location, '/default/login?notice=invited');
+    assert.equal((await client.get(ok.location!)).body.includes('<p class="notice" role="status">Your password is saved. Sign in with it.</p>'), true);
     assert.equal((await passwordSignIn(new FormClient(server.url), 'default', 'fay', 'fay picked this')).location, '/default/account');
     assert.equal((await new FormClient(server.url).get(path)).status, 410, 'an invitation works once');
     const inv2 = await server.api('POST', `/tenants/default/principals/${fay.body.id}/invitations`, {});
