@@ -47,6 +47,8 @@ export interface Config {
   auditWrites: 'on' | 'off-for-benchmarks';
   /** SIGNET_CACHE_STALENESS_MS — bound on how stale a node's view of another node's changes may be (default 1000). */
   cacheStalenessMs: number;
+  /** SIGNET_SIGN_IN_DELAY_MS — the first delay after repeated failed sign-ins; each further failure doubles it (default 1000). */
+  signInDelayMs: number;
 }
 
 export class ConfigError extends Error {
@@ -166,5 +168,6 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     auditSealSeconds: int(env, 'SIGNET_AUDIT_SEAL_SECONDS', 10, 1, 3600),
     auditSealEvents: int(env, 'SIGNET_AUDIT_SEAL_EVENTS', 10000, 1, 10_000_000),
     cacheStalenessMs: int(env, 'SIGNET_CACHE_STALENESS_MS', 1000, 100, 60000),
+    signInDelayMs: int(env, 'SIGNET_SIGN_IN_DELAY_MS', 1000, 100, 60000),
   };
 }

@@ -24,7 +24,7 @@ export class SignInChecks {
     private readonly deps: Deps,
     readonly passwords: PasswordHasher,
   ) {
-    this.throttle = new SignInThrottle(deps.clock);
+    this.throttle = new SignInThrottle(deps.clock, deps.config.signInDelayMs);
   }
 
   private async refuse<T>(request: FastifyRequest, tenant: Tenant, step: SignInStep, reason: FailureReason, who: { userId?: string | null; loginName?: string }, extra: { retryAfterSeconds?: number } = {}): Promise<Attempt<T>> {
