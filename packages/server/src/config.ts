@@ -67,6 +67,8 @@ export interface Config {
    * (local tests and demos only); default false: receivers must be https on public addresses.
    */
   ssfAllowHttpLoopback: boolean;
+  /** SIGNET_SIGN_IN_DELAY_MS — the first delay after repeated failed sign-ins; each further failure doubles it (default 1000). */
+  signInDelayMs: number;
 }
 
 export interface FederationConfig {
@@ -227,6 +229,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): C
     delegationMaxDepth: int(env, 'SIGNET_DELEGATION_MAX_DEPTH', 2, 1, 10),
     agentLifetimeDays: int(env, 'SIGNET_AGENT_LIFETIME_DAYS', 90, 1, 3650),
     ssfAllowHttpLoopback,
+    signInDelayMs: int(env, 'SIGNET_SIGN_IN_DELAY_MS', 1000, 100, 60000),
   };
 }
 

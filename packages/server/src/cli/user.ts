@@ -78,6 +78,16 @@ export function registerUser(program: Command, contextOf: ContextOf): void {
     });
 
   user
+    .command('remove-factor <id> <factorId>')
+    .description('Remove a second factor of a user who lost it (factor ids: sign-in-methods)')
+    .addOption(tenantOption())
+    .action(async (id: string, factorId: string, opts: { tenant?: string }, cmd: Command) => {
+      const ctx = contextOf(cmd);
+      await ctx.call('DELETE', `${await ctx.tenantPath(opts.tenant)}/principals/${segment(id)}/factors/${segment(factorId)}`);
+      ctx.out.done(`removed factor ${factorId} of user ${id}`, { id, factorId, removed: true });
+    });
+
+  user
     .command('sign-in-methods <id>')
     .description("Show a user's password state and second factors")
     .addOption(tenantOption())

@@ -100,7 +100,8 @@ export class AccountService {
     return codes;
   }
 
-  async removeFactor(request: FastifyRequest, tenant: Tenant, userId: string, factorId: string): Promise<boolean> {
+  /** Removes a factor (the user on the account page, or an admin for a user who lost it: `actorId`). */
+  async removeFactor(request: FastifyRequest, tenant: Tenant, userId: string, factorId: string, actorId: string = userId): Promise<boolean> {
     let removed = false;
     await this.inTransaction(async (trx) => {
       const factor = await factorStore.get(trx, tenant.id, userId, factorId);
@@ -108,7 +109,7 @@ export class AccountService {
       removed = await factorStore.delete(trx, tenant.id, userId, factorId);
       const remaining = (await factorStore.listForUser(trx, tenant.id, userId)).filter((f) => f.confirmed);
       if (remaining.length === 0) await factorStore.replaceRecoveryCodes(trx, tenant.id, userId, [], this.deps.clock());
-      await this.deps.audit.recordInTransaction(trx, [accountChange(request, tenant.id, 'mfa.removed', userId, { factorId, factorType: factor.type })]);
+      await this.deps.audit.recordInTransaction(trx, [accountChange(request, tenant.id, 'mfa.removed', userId, { factorId, factorType: factor.type }, actorId)]);
     });
     return removed;
   }

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { callerOf } from '../admin/auth.js';
-import { errorResponses } from '../admin/schemas.js';
+import { errorResponses, NoContent } from '../admin/schemas.js';
 import { isoTime } from '../db/json.js';
 import { apiErrors } from '../errors.js';
 import { PrincipalParams } from '../principals/routes.js';
@@ -33,6 +33,8 @@ export const SignInMethodsView = Type.Object({
   mustChangePassword: Type.Boolean(),
   factors: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), name: Type.String(), createdAt: Type.String(), lastUsedAt: Type.Union([Type.String(), Type.Null()]) })),
 });
+
+const FactorParams = Type.Object({ ...PrincipalParams.properties, factorId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
 /** Admin API for people's sign-in: temporary passwords, invitations, and a view of a user's sign-in methods. */
 export function registerPeopleAdminRoutes(app: FastifyInstance, services: Services): void {
@@ -65,6 +67,14 @@ export function registerPeopleAdminRoutes(app: FastifyInstance, services: Servic
     const user = await userOf(tenant, req.params.id);
     const invitation = await services.people.accounts.invite(tenant, services.tenants.issuer(tenant), user, req.body.expiresInHours ?? INVITATION_DEFAULT_HOURS, caller.principalId, req);
     return reply.status(201).header('cache-control', 'no-store').send({ url: invitation.url, expiresAt: isoTime(invitation.expiresAt) as string });
+  });
+
+  r.delete('/tenants/:tenant/principals/:id/factors/:factorId', { schema: { tags, summary: 'Remove a second factor of a user who lost it (audited as mfa.removed by the admin)', params: FactorParams, response: { 204: NoContent, ...errorResponses } } }, async (req, reply) => {
+    const caller = callerOf(req);
+    const tenant = await services.tenants.forCaller(caller, req.params.tenant, 'write');
+    const principal = await services.principals.get(tenant, req.params.id);
+    if (!(await services.people.accounts.removeFactor(req, tenant, principal.id, req.params.factorId, caller.principalId))) throw apiErrors.notFound('factor', req.params.factorId);
+    return reply.status(204).send(null);
   });
 
   r.get('/tenants/:tenant/principals/:id/sign-in-methods', { schema: { tags, summary: "A user's sign-in methods (never secrets)", params: PrincipalParams, response: { 200: SignInMethodsView, ...errorResponses } } }, async (req) => {

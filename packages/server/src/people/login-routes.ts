@@ -64,7 +64,8 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: PeopleContext): v
     const session = await currentSession(ctx.deps, request, tenant);
     const satisfied = session && request.query.prompt !== 'login' && (!view.mfa || session.amr.includes('mfa'));
     if (satisfied) return reply.redirect(view.returnTo ?? paths.account(tenant), 303);
-    return renderLogin(ctx, request, reply, tenant, view);
+    const notice = request.query.notice === 'invited' ? 'Your password is saved. Sign in with it.' : undefined;
+    return renderLogin(ctx, request, reply, tenant, { ...view, notice });
   });
 
   app.post<TenantParams>('/:tenant/login', async (request, reply) => {

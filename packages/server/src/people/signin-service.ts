@@ -24,7 +24,7 @@ export class SignInChecks {
     private readonly deps: Deps,
     readonly passwords: PasswordHasher,
   ) {
-    this.throttle = new SignInThrottle(deps.clock);
+    this.throttle = new SignInThrottle(deps.clock, deps.config.signInDelayMs);
   }
 
   private async refuse<T>(request: FastifyRequest, tenant: Tenant, step: SignInStep, reason: FailureReason, who: { userId?: string | null; loginName?: string }, extra: { retryAfterSeconds?: number } = {}): Promise<Attempt<T>> {
@@ -104,10 +104,11 @@ export class SignInChecks {
     return { ok: true, value: { remaining: await factorStore.unusedRecoveryCodes(this.deps.db, tenant.id, userId) } };
   }
 
-  /** Audits a refused passkey ceremony (the ceremony itself is in passkeys.ts). */
+  /**
+   * Audits a refused passkey ceremony (the ceremony itself is in passkeys.ts). Not throttled: an
+   * assertion is a signature over a single-use server challenge, so there is nothing to guess.
+   */
   async passkeyRefused(request: FastifyRequest, tenant: Tenant, userId: string | null, detail: string): Promise<void> {
-    const key = this.attemptKey(request, tenant, userId ?? 'passkey', userId ?? undefined);
-    this.throttle.failed(key);
     await this.deps.audit.record({ ...signInFailed(this.deps, request, tenant.id, 'passkey', 'passkey_rejected', { userId }), data: { step: 'passkey', reason: 'passkey_rejected', detail } });
   }
 }

@@ -20,11 +20,20 @@ export interface DelayRule {
   capMs: number;
 }
 
+/** The rules with the default first delay (1 s); `rulesWithDelay` scales them to SIGNET_SIGN_IN_DELAY_MS. */
 export const THROTTLE_RULES = {
   accountSource: { free: 3, baseMs: 1000, capMs: 15 * 60_000 },
   source: { free: 20, baseMs: 1000, capMs: 15 * 60_000 },
   account: { free: 10, baseMs: 1000, capMs: 60_000 },
 } as const satisfies Record<string, DelayRule>;
+
+export function rulesWithDelay(baseMs: number): Record<keyof typeof THROTTLE_RULES, DelayRule> {
+  return {
+    accountSource: { ...THROTTLE_RULES.accountSource, baseMs },
+    source: { ...THROTTLE_RULES.source, baseMs },
+    account: { ...THROTTLE_RULES.account, baseMs },
+  };
+}
 
 const FORGET_MS = 24 * 3600_000;
 const MAX_ENTRIES = 200_000;
@@ -51,14 +60,21 @@ export interface AttemptKey {
 export class SignInThrottle {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly clock: () => number) {}
+  private readonly rules: Record<keyof typeof THROTTLE_RULES, DelayRule>;
+
+  constructor(
+    private readonly clock: () => number,
+    firstDelayMs: number = THROTTLE_RULES.accountSource.baseMs,
+  ) {
+    this.rules = rulesWithDelay(firstDelayMs);
+  }
 
   private keys(k: AttemptKey): [string, DelayRule][] {
     const keys: [string, DelayRule][] = [
-      [`as\n${k.tenantId}\n${k.account}\n${k.source}`, THROTTLE_RULES.accountSource],
-      [`s\n${k.source}`, THROTTLE_RULES.source],
+      [`as\n${k.tenantId}\n${k.account}\n${k.source}`, this.rules.accountSource],
+      [`s\n${k.source}`, this.rules.source],
     ];
-    if (!k.knownDevice) keys.push([`a\n${k.tenantId}\n${k.account}`, THROTTLE_RULES.account]);
+    if (!k.knownDevice) keys.push([`a\n${k.tenantId}\n${k.account}`, this.rules.account]);
     return keys;
   }
 

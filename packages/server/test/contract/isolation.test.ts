@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, existsSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { auditStore } from '../../src/audit/store.js';
+import { oauthClientStore } from '../../src/clients/store.js';
+import type { Consent } from '../../src/consents/model.js';
+import { consentStore } from '../../src/consents/store.js';
+import { newId } from '../../src/crypto/ids.js';
 import { auditWriter } from './fixtures.js';
 import { credentialStore } from '../../src/credentials/store.js';
 import type { Db } from '../../src/db/connect.js';
@@ -15,7 +19,6 @@ import { nodeStore } from '../../src/nodes/store.js';
 import { blueprintStore } from '../../src/blueprints/store.js';
 import type { Blueprint } from '../../src/blueprints/model.js';
 import { ssfStore } from '../../src/ssf/store.js';
-import { newId } from '../../src/crypto/ids.js';
 import { describeEachBackend } from './backends.js';
 import { T0, credential, grant, newTenant, principal, resource, signingKey, walk } from './fixtures.js';
 
@@ -172,6 +175,8 @@ async function snapshot(db: Db, tenantId: string) {
     blueprint_credentials: await db.selectFrom('blueprint_credentials').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
     ssf_receivers: await db.selectFrom('ssf_receivers').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
     ssf_outbox: await db.selectFrom('ssf_outbox').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    consents: await db.selectFrom('consents').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute(),
+    oauth_clients: await db.selectFrom('oauth_clients').selectAll().where('tenant_id', '=', tenantId).orderBy('principal_id').execute(),
   };
 }
 
@@ -514,6 +519,78 @@ const auditChecks: Checks<typeof auditStore> = {
   },
 };
 
+/** A consent of `w`'s user for `w`'s service on the shared resource identifier. */
+function consentOf(w: World, over: Partial<Consent> = {}): Consent {
+  return { id: newId(), tenantId: w.tenantId, userId: w.user, clientId: w.service, resource: IDENTIFIER, scopes: ['orders.read'], grantedBy: w.user, createdAt: T0, updatedAt: T0, expiresAt: NOW + 86_400_000, ...over };
+}
+
+/** Sign-in records seeded in both tenants before the checks run (the snapshot covers their tables). */
+const seeded: { aConsent?: Consent; bConsent?: Consent } = {};
+const bConsent = (): Consent => {
+  if (!seeded.bConsent) throw new Error('not seeded');
+  return seeded.bConsent;
+};
+
+async function seedSignIn(db: Db, a: World, b: World): Promise<void> {
+  for (const w of [a, b]) {
+    await oauthClientStore.put(db, { tenantId: w.tenantId, principalId: w.service, clientType: 'confidential', redirectUris: ['https://app.example/cb'], postLogoutRedirectUris: [], requiredScopes: [], createdAt: T0, updatedAt: T0 });
+    const consent = consentOf(w);
+    await consentStore.insert(db, consent);
+    await consentStore.insert(db, consentOf(w, { userId: null }));
+    if (w === a) seeded.aConsent = consent;
+    else seeded.bConsent = consent;
+  }
+}
+
+const consentChecks: Checks<typeof consentStore> = {
+  async insert({ db, a }) {
+    const own = consentOf(a, { resource: 'api://another' });
+    await consentStore.insert(db, own);
+    assert.deepEqual(await consentStore.get(db, a.tenantId, own.id), own);
+  },
+  async update({ db, a }) {
+    await consentStore.update(db, { ...bConsent(), tenantId: a.tenantId, scopes: ['hijacked'], updatedAt: NOW });
+  },
+  async get({ db, a }) {
+    assert.equal(await consentStore.get(db, a.tenantId, bConsent().id), undefined);
+    assert.ok(await consentStore.get(db, a.tenantId, seeded.aConsent?.id ?? ''));
+  },
+  async find({ db, a, b }) {
+    assert.equal(await consentStore.find(db, a.tenantId, b.user, b.service, IDENTIFIER), undefined);
+    assert.equal(await consentStore.find(db, a.tenantId, null, b.service, IDENTIFIER), undefined);
+  },
+  async live({ db, a, b, noneOfB }) {
+    assert.deepEqual(await consentStore.live(db, a.tenantId, b.user, b.service, NOW), []);
+    const own = await consentStore.live(db, a.tenantId, a.user, a.service, NOW);
+    assert.ok(own.length >= 2);
+    noneOfB(own);
+  },
+  async list({ db, a, noneOfB }) {
+    for (const filter of [{}, { allUsers: true }, { userId: a.user }, { clientId: a.service }]) {
+      const ids = await walk(1, (page) => consentStore.list(db, a.tenantId, filter, page));
+      assert.ok(ids.length > 0);
+      noneOfB(ids);
+    }
+  },
+  async delete({ db, a }) {
+    await consentStore.delete(db, a.tenantId, bConsent().id);
+  },
+};
+
+const oauthClientChecks: Checks<typeof oauthClientStore> = {
+  async put({ db, a, b }) {
+    await oauthClientStore.put(db, { tenantId: a.tenantId, principalId: b.service, clientType: 'public', redirectUris: ['https://evil.example/'], postLogoutRedirectUris: [], requiredScopes: [], createdAt: T0, updatedAt: NOW }).catch(() => undefined);
+    await oauthClientStore.put(db, { tenantId: a.tenantId, principalId: a.service, clientType: 'public', redirectUris: ['http://127.0.0.1/cb'], postLogoutRedirectUris: [], requiredScopes: [], createdAt: T0, updatedAt: NOW });
+  },
+  async get({ db, a, b }) {
+    assert.equal(await oauthClientStore.get(db, a.tenantId, b.service), undefined);
+    assert.ok(await oauthClientStore.get(db, a.tenantId, a.service));
+  },
+  async delete({ db, a, b }) {
+    assert.equal(await oauthClientStore.delete(db, a.tenantId, b.service), false);
+  },
+};
+
 /** Every tenant-scoped store, by the name it is exported under. */
 const stores: Record<string, { store: object; checks: Record<string, Check> }> = {
   principalStore: { store: principalStore, checks: principalChecks },
@@ -526,6 +603,8 @@ const stores: Record<string, { store: object; checks: Record<string, Check> }> =
   nodeStore: { store: nodeStore, checks: nodeChecks },
   blueprintStore: { store: blueprintStore, checks: blueprintChecks },
   ssfStore: { store: ssfStore, checks: ssfChecks },
+  consentStore: { store: consentStore, checks: consentChecks },
+  oauthClientStore: { store: oauthClientStore, checks: oauthClientChecks },
 };
 /** Stores not keyed by tenant. */
 // auditChainStore is keyed by chain id; each chain belongs to one tenant and every event row carries it.
@@ -558,6 +637,7 @@ describeEachBackend('storage contract: tenant isolation', (conn) => {
     const { db } = conn();
     const a = await createWorld(db);
     const b = await createWorld(db);
+    await seedSignIn(db, a, b);
     const bIds = [b.tenantId, ...Object.values(b)];
     ctx = {
       db,

@@ -128,6 +128,44 @@ describe('people: TOTP, recovery codes and required MFA', () => {
   });
 });
 
+describe('people: step-up and admin recovery', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  it('asks a password-only session to sign in again when a client requires MFA, and makes a user without a factor enrol', async () => {
+    const gus = await createUser(server, 'default', 'gus');
+    const client = new FormClient(server.url);
+    await passwordSignIn(client, 'default', 'gus', gus.password);
+    assert.equal((await client.get('/default/login')).status, 303, 'a live session skips the sign-in page');
+    assert.equal((await client.get('/default/login?mfa=required')).status, 200, 'but not when MFA is required and the session has none');
+    const res = await passwordSignIn(client, 'default', 'gus', gus.password, '?mfa=required&return_to=%2Fdefault%2Faccount');
+    assert.equal(res.location, '/default/login/enroll');
+  });
+
+  it('lets an admin remove the factor of a user who lost it', async () => {
+    const hana = await createUser(server, 'default', 'hana');
+    const client = new FormClient(server.url);
+    await passwordSignIn(client, 'default', 'hana', hana.password);
+    const setup = await client.submit('/default/account', '/default/account/totp', {});
+    const secret = setup.textOf('totp-secret')!;
+    await client.post('/default/account/totp/confirm', { ...setup.hiddenFields('/default/account/totp/confirm'), code: await totpAt(server, secret) });
+    const methods = await server.api('GET', `/tenants/default/principals/${hana.id}/sign-in-methods`);
+    assert.deepEqual([methods.body.hasPassword, methods.body.mustChangePassword, methods.body.factors.map((f: { type: string }) => f.type)], [true, false, ['totp']]);
+    const factorId = methods.body.factors[0].id;
+    assert.equal((await passwordSignIn(new FormClient(server.url), 'default', 'hana', hana.password)).location, '/default/login/mfa');
+    const missing = await server.api('DELETE', `/tenants/default/principals/${hana.id}/factors/no-such-factor`);
+    assert.deepEqual([missing.status, missing.body.code], [404, 'not_found']);
+    assert.equal((await server.api('DELETE', `/tenants/default/principals/${hana.id}/factors/${factorId}`)).status, 204);
+    assert.equal((await passwordSignIn(new FormClient(server.url), 'default', 'hana', hana.password)).location, '/default/account');
+    const removed = (await auditOf(server, 'default', 'mfa.removed')).at(-1)!;
+    assert.equal(removed.actorId, server.admin.client_id);
+    assert.equal(removed.targetId, hana.id);
+  });
+});
+
 describe('people: temporary passwords and invitations', () => {
   let server: TestServer;
 
@@ -193,6 +231,8 @@ describe('people: temporary passwords and invitations', () => {
     assert.equal(weak.textOf('form-error'), 'the password must have at least 8 characters');
     const ok = await client.submit(path, '/default/invitation', { new_password: 'fay picked this', confirm_password: 'fay picked this' });
     assert.equal(ok.status, 303);
+    assert.equal(ok.location, '/default/login?notice=invited');
+    assert.equal((await client.get(ok.location!)).body.includes('<p class="notice" role="status">Your password is saved. Sign in with it.</p>'), true);
     assert.equal((await passwordSignIn(new FormClient(server.url), 'default', 'fay', 'fay picked this')).location, '/default/account');
     assert.equal((await new FormClient(server.url).get(path)).status, 410, 'an invitation works once');
     const inv2 = await server.api('POST', `/tenants/default/principals/${fay.body.id}/invitations`, {});
