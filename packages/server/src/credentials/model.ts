@@ -59,7 +59,7 @@ export const CreateCredentialBody = Type.Union([
       audience: Type.String({ minLength: 1, maxLength: 500, description: 'Audience the external token must carry (aud)' }),
       subject: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'Exact sub; give subject or claims' })),
       claims: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Claims expression, e.g. repository == "acme/api" && ref matches "refs/heads/release/*"' })),
-      jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 20 }) }, { description: 'Verify with these public keys instead of OIDC discovery' })),
+      jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 20 }) }, { additionalProperties: false, description: 'Verify with these public keys instead of OIDC discovery' })),
       keys: Type.Optional(Type.Array(Type.String({ maxLength: 20000 }), { minItems: 1, maxItems: 20, description: 'PEM public keys to verify with instead of OIDC discovery' })),
     },
     { additionalProperties: false },

@@ -13,6 +13,11 @@ import { parseExpression, type Expr, type PathSegment } from './expression.js';
 export interface Candidate {
   credential: Credential;
   expr: Expr | null;
+  /**
+   * Which keys verify its tokens: `discovery` (the issuer's published keys) or the credential's own
+   * JWKS, by content, so credentials configured with the same cluster keys verify a token once.
+   */
+  source: string;
 }
 
 interface EqualityIndex {
@@ -64,7 +69,11 @@ export class CandidateIndex {
   private readonly scanned: Candidate[] = [];
 
   constructor(credentials: readonly Credential[]) {
-    this.all = credentials.map((credential) => ({ credential, expr: credential.federation?.claims ? parsed(credential.federation.claims) : null }));
+    this.all = credentials.map((credential) => ({
+      credential,
+      expr: credential.federation?.claims ? parsed(credential.federation.claims) : null,
+      source: credential.federation?.jwks ? `jwks:${JSON.stringify(credential.federation.jwks)}` : 'discovery',
+    }));
     for (const candidate of this.all) {
       const federation = candidate.credential.federation;
       if (!candidate.expr) {

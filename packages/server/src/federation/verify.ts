@@ -64,10 +64,6 @@ const MAX_AUDIENCES = 10;
 /** Prefix of the replay-cache key: jtis are unique per issuer, whichever principal a token is for. */
 const REPLAY_PREFIX = 'iss:';
 
-/** Which keys verify a candidate's tokens: the issuer's (discovery) or the credential's own. */
-function sourceOf(c: Candidate): string {
-  return c.credential.federation?.jwks ? `jwks:${c.credential.id}` : 'discovery';
-}
 
 const issuerKeysByDeps = new WeakMap<Deps, IssuerKeys>();
 
@@ -155,12 +151,10 @@ export async function verifyFederatedToken(ctx: FederationContext, token: string
   const live = all.filter(unexpired);
   if (live.length === 0) throw new FederationRefusal('credential', 'every federated credential for this issuer and audience has expired');
 
-  // Key sources: OIDC discovery (shared by every credential without keys) or keys on a credential.
+  // Key sources: OIDC discovery (shared by every credential without keys) or keys configured on
+  // credentials (one source per distinct key set).
   const sources = new Map<string, { jwks: { keys: JWK[] } | null }>();
-  for (const c of live) {
-    const jwks = c.credential.federation?.jwks ?? null;
-    sources.set(sourceOf(c), { jwks });
-  }
+  for (const c of live) if (!sources.has(c.source)) sources.set(c.source, { jwks: c.credential.federation?.jwks ?? null });
   const verified = new Set<string>();
   let payload: JWTPayload | undefined;
   let lastRefusal: FederationRefusal | undefined;
@@ -177,7 +171,7 @@ export async function verifyFederatedToken(ctx: FederationContext, token: string
   const claims = payload;
 
   // Exact subjects first, then expressions, each in credential id order: deterministic.
-  const matches = indexes.flatMap((index) => index.match(claims)).filter((c) => mine(c) && unexpired(c) && verified.has(sourceOf(c)));
+  const matches = indexes.flatMap((index) => index.match(claims)).filter((c) => mine(c) && unexpired(c) && verified.has(c.source));
   if (matches.length === 0) {
     const bySubject = live.every((c) => c.expr === null);
     throw new FederationRefusal(bySubject ? 'subject' : 'claims', bySubject ? 'no federated credential names this subject' : 'no federated credential\'s subject or claims expression matches the token');

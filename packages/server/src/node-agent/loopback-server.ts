@@ -28,7 +28,7 @@ type Protocol = 'imds' | 'appService';
 export const REQUESTS_PER_SECOND = 20;
 
 /** A token bucket: `rate` requests per second, bursts up to `rate`. */
-function rateLimiter(rate: number, now: () => number = Date.now): () => boolean {
+export function rateLimiter(rate: number, now: () => number = Date.now): () => boolean {
   let tokens = rate;
   let last = now();
   return () => {
@@ -148,8 +148,8 @@ async function respond(source: TokenSource, protocol: Protocol, query: URLSearch
  * (`GET $IDENTITY_ENDPOINT`, header `X-IDENTITY-HEADER: $IDENTITY_HEADER`, api-version 2019-08-01).
  * Both refuse requests carrying `X-Forwarded-For`: a proxied request is an SSRF, not a local workload.
  */
-export function createLoopbackServer(source: TokenSource, identityHeader: string, onError: (error: unknown) => void): Server {
-  const allow = rateLimiter(REQUESTS_PER_SECOND);
+export function createLoopbackServer(source: TokenSource, identityHeader: string, onError: (error: unknown) => void, now: () => number = Date.now): Server {
+  const allow = rateLimiter(REQUESTS_PER_SECOND, now);
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://loopback');
     // msal-node canonicalises the IMDS URL with a trailing slash; IMDS accepts both.

@@ -243,6 +243,16 @@ describeEachServerBackend('audit API: export', (server) => {
         ['blueprint.deleted', 3004, 4],
         ['ssf_receiver.added', 3004, 1],
         ['ssf_receiver.removed', 3004, 4],
+        ['managed_key.created', 3004, 1],
+        ['managed_key.rotated', 3004, 3],
+        ['node_join_token.created', 3004, 1],
+        ['node.joined', 3004, 1],
+        ['node.assigned', 3004, 3],
+        ['node.unassigned', 3004, 3],
+        ['node.disabled', 3004, 9],
+        ['node.deleted', 3004, 4],
+        ['node_key.rotated', 3004, 3],
+        ['node.join_refused', 3004, 99],
         ['something.new', 3004, 99],
       ];
       for (const [type, cls, activity] of table) {
