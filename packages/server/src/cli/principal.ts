@@ -17,6 +17,7 @@ interface PrincipalFields {
   sponsor?: string[];
   blueprint?: string;
   expires?: string;
+  requireDpop?: boolean;
 }
 
 function principalBody(opts: PrincipalFields): JsonObject {
@@ -26,6 +27,7 @@ function principalBody(opts: PrincipalFields): JsonObject {
   if (opts.sponsor !== undefined) body.sponsors = opts.sponsor;
   if (opts.blueprint !== undefined) body.blueprint = opts.blueprint;
   if (opts.expires !== undefined) body.expiresAt = opts.expires;
+  if (opts.requireDpop !== undefined) body.requireDpop = opts.requireDpop;
   return body;
 }
 
@@ -41,6 +43,7 @@ export function registerPrincipal(program: Command, contextOf: ContextOf): void 
     .option('--sponsor <userId>', 'accountable user (repeatable; agents need one)', collect)
     .option('--blueprint <blueprint>', 'agents: the blueprint (id or name) it is created from')
     .option('--expires <iso>', 'agents: expiry (default and latest: SIGNET_AGENT_LIFETIME_DAYS from now)', parseInstant)
+    .option('--require-dpop', 'every token issued to it must be DPoP-bound (RFC 9449)')
     .addOption(tenantOption())
     .action(async (opts: PrincipalFields & { kind: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -76,11 +79,13 @@ export function registerPrincipal(program: Command, contextOf: ContextOf): void 
     .option('--name <displayName>', 'display name')
     .option('--description <text>', 'what it is for')
     .option('--sponsor <userId>', 'replace the sponsors (repeatable)', collect)
+    .option('--require-dpop', 'from now on every token issued to it must be DPoP-bound (RFC 9449)')
+    .option('--no-require-dpop', 'bearer tokens are allowed again (unless its blueprint requires DPoP)')
     .addOption(tenantOption())
     .action(async (id: string, opts: PrincipalFields, cmd: Command) => {
       const ctx = contextOf(cmd);
       const body = principalBody(opts);
-      if (Object.keys(body).length === 0) throw usageError('nothing to update: give --name, --description or --sponsor');
+      if (Object.keys(body).length === 0) throw usageError('nothing to update: give --name, --description, --sponsor or --[no-]require-dpop');
       ctx.out.record(asObject(await ctx.call('PATCH', `${await ctx.tenantPath(opts.tenant)}/principals/${segment(id)}`, { body }), 'the principal'));
     });
 

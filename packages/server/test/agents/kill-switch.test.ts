@@ -6,7 +6,7 @@ import { addSecret, adminOf, createPrincipal, createTenant, expectStatus, grant,
 import { runCli } from '../cli/fake-server.js';
 import { backends } from '../contract/backends.js';
 import { freePort, startTestServer } from '../helpers/server.js';
-import { basicAuth, type TokenResponse } from '../oauth/helpers.js';
+import { basicAuth, LENIENT_THROTTLE, type TokenResponse } from '../oauth/helpers.js';
 import { createAgent, createBlueprint, mintToken } from './helpers.js';
 
 /** The promise: within one second of the disable call returning, every node refuses the principal. */
@@ -17,32 +17,66 @@ async function post(url: string, form: Record<string, string>, auth: string): Pr
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
+/** One probe's view of the kill switch, in ms relative to the disable call returning. */
+interface Probe {
+  /** When the last request that still got a token / an active answer was sent (negative: before the call returned). */
+  lastGrantedSent: number;
+  /** When the first refused request was sent, and when its answer arrived: the measured latency. */
+  firstRefusedSent: number;
+  firstRefusedAnswered: number;
+}
+
 /**
- * Polls `probe` back to back from before `stop` is called until it reports the principal stopped;
- * resolves to the ms between `stop` returning and the first stopped answer arriving.
+ * Polls each probe back to back from before `stop` is called until it reports the principal
+ * stopped. Send times bracket when the change reached the node independently of how long a request
+ * takes on a loaded machine; answer times are the end-to-end latency.
  */
-async function measure(stop: () => Promise<void>, probes: Record<string, () => Promise<boolean>>): Promise<Record<string, number>> {
+async function measure(stop: () => Promise<void>, probes: Record<string, () => Promise<boolean>>): Promise<Record<string, Probe>> {
   let stopping = false;
-  let stoppedAt: number | undefined;
+  let stoppedAt = Infinity;
+  // Three request streams per probe, so send times are dense even when each request is slow.
   const running = Object.entries(probes).map(async ([name, probe]) => {
-    for (;;) {
-      const stopped = await probe();
-      const now = performance.now();
-      if (stopped && !stopping) assert.fail(`${name} was refused before the kill switch`);
-      if (stoppedAt === undefined) {
-        // Refused while the disable call was still returning: within the bound by definition.
-        if (stopped) return [name, 0] as const;
-        continue;
-      }
-      if (stopped) return [name, now - stoppedAt] as const;
-      if (now - stoppedAt > 5 * BOUND_MS) throw new Error(`${name} still not refused after ${now - stoppedAt} ms`);
-    }
+    const streams = await Promise.all([0, 1, 2].map(() => stream(name, probe)));
+    const byRefusal = [...streams].sort((x, y) => x.firstRefusedSent - y.firstRefusedSent);
+    const first = byRefusal[0] as Probe;
+    return [name, { firstRefusedSent: first.firstRefusedSent, firstRefusedAnswered: Math.min(...streams.map((x) => x.firstRefusedAnswered)), lastGrantedSent: Math.max(...streams.map((x) => x.lastGrantedSent)) }] as const;
   });
+  async function stream(name: string, probe: () => Promise<boolean>): Promise<Probe> {
+    let lastGranted = -Infinity;
+    for (;;) {
+      const sent = performance.now();
+      const stopped = await probe();
+      const answered = performance.now();
+      if (stopped && !stopping) assert.fail(`${name} was refused before the kill switch`);
+      if (stopped) {
+        await until(() => stoppedAt !== Infinity);
+        return { lastGrantedSent: lastGranted - stoppedAt, firstRefusedSent: sent - stoppedAt, firstRefusedAnswered: Math.max(0, answered - stoppedAt) };
+      }
+      lastGranted = sent;
+      if (answered - stoppedAt > 10 * BOUND_MS) throw new Error(`${name} still not refused after ${answered - stoppedAt} ms`);
+    }
+  }
   await new Promise((resolve) => setTimeout(resolve, 50));
   stopping = true;
   await stop();
   stoppedAt = performance.now();
   return Object.fromEntries(await Promise.all(running));
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
+const round = (probes: Record<string, Probe>) =>
+  Object.fromEntries(Object.entries(probes).map(([name, p]) => [name, { lastGrantedSent: Math.round(p.lastGrantedSent), firstRefusedSent: Math.round(p.firstRefusedSent), answered: Math.round(p.firstRefusedAnswered) }]));
+
+/**
+ * The guarantee: no request sent more than the bound after the disable call returned was granted
+ * (a token, or an active introspection). Send times, not answer times: on a loaded machine one
+ * request can take longer than the bound by itself.
+ */
+function assertBound(probes: Record<string, Probe>): void {
+  for (const [name, p] of Object.entries(probes)) assert.ok(p.lastGrantedSent <= BOUND_MS, `${name}: a request sent ${p.lastGrantedSent} ms after the disable returned was granted`);
 }
 
 for (const backend of backends()) {
@@ -58,7 +92,8 @@ for (const backend of backends()) {
     before(async () => {
       const database = backend.createDatabase ? await backend.createDatabase() : undefined;
       drop = database?.drop;
-      const nodeA = await startTestServer(database ? { SIGNET_DATABASE_URL: database.url } : {});
+      // Every refused probe is a failed client authentication: the brute-force throttle must not step in.
+      const nodeA = await startTestServer({ ...LENIENT_THROTTLE, ...(database ? { SIGNET_DATABASE_URL: database.url } : {}) });
       a = await adminOf(nodeA);
       const configA = nodeA.signet.deps.config;
       const port = await freePort();
@@ -71,6 +106,7 @@ for (const backend of backends()) {
           SIGNET_DATABASE_URL: configA.database.kind === 'postgres' ? configA.database.url : `sqlite:${configA.database.file}`,
           SIGNET_MASTER_KEY: configA.masterKey.toString('hex'),
           SIGNET_LOG_LEVEL: 'silent',
+          ...LENIENT_THROTTLE,
         },
         { warn: () => undefined },
       );
@@ -115,9 +151,9 @@ for (const backend of backends()) {
         // The node that made the change refuses the very next request it receives.
         nextAtA = await refusedAt(a.s.url);
       }, probes);
-      t.diagnostic(`ms from disable returning to first refusal: ${JSON.stringify(elapsed)}`);
+      t.diagnostic(`ms after the disable returned: ${JSON.stringify(round(elapsed))}`);
       assert.equal(nextAtA, true);
-      for (const [probe, ms] of Object.entries(elapsed)) assert.ok(ms <= BOUND_MS, `${probe}: ${ms} ms`);
+      assertBound(elapsed);
     });
 
     it(`a sponsor's disable, and \`signet principal disable\`, meet the same bound`, async (t) => {
@@ -131,8 +167,9 @@ for (const backend of backends()) {
         assert.equal(result.code, 0, result.stderr);
         assert.equal(JSON.parse(result.stdout).status, 'disabled');
       }, second.probes);
-      t.diagnostic(`sponsor: ${JSON.stringify(bySponsor)}; cli: ${JSON.stringify(byCli)}`);
-      for (const [probe, ms] of [...Object.entries(bySponsor), ...Object.entries(byCli)]) assert.ok(ms <= BOUND_MS, `${probe}: ${ms} ms`);
+      t.diagnostic(`sponsor: ${JSON.stringify(round(bySponsor))}; cli: ${JSON.stringify(round(byCli))}`);
+      assertBound(bySponsor);
+      assertBound(byCli);
     });
   });
 }

@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { receiverUrlProblem } from '../../src/ssf/url-guard.js';
-import { addSecret, createPrincipal, createTenant, expectError, expectStatus, startAdmin, type Admin, type PrincipalView, type TenantView } from '../admin/helpers.js';
+import { rmSync } from 'node:fs';
+import { createSignet, type Signet } from '../../src/main.js';
+import { guardedLookup, receiverUrlProblem } from '../../src/ssf/url-guard.js';
+import { startTestServer } from '../helpers/server.js';
+import { addSecret, adminOf, createPrincipal, createTenant, expectError, expectStatus, startAdmin, type Admin, type PrincipalView, type TenantView } from '../admin/helpers.js';
 import { createAgent, createBlueprint, timeUntil } from './helpers.js';
 
 const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
@@ -134,6 +137,15 @@ describe('shared signals: stops pushed as CAEP Security Event Tokens (RFC 8417, 
     assert.equal(receiverUrlProblem('http://127.0.0.1:9/x', true), null);
   });
 
+  it('at connection time a name that resolves to a non-public address is refused (ESSRF), after DNS', async () => {
+    const resolve = (allow: boolean) =>
+      new Promise<{ code?: string; address?: unknown }>((done) => guardedLookup(allow)('localhost', {}, (error, address) => done({ code: error?.code, address })));
+    assert.equal((await resolve(false)).code, 'ESSRF');
+    const allowed = await resolve(true);
+    assert.equal(allowed.code, undefined);
+    assert.match(String(allowed.address), /^(127\.0\.0\.1|::1)$/);
+  });
+
   it('receivers are listed without their Authorization header and can be removed (audited)', async () => {
     const list = expectStatus(await a.call<{ items: Record<string, unknown>[] }>('GET', `/tenants/${tenant.name}/ssf/receivers`), 200);
     const first = list.items[0];
@@ -143,5 +155,35 @@ describe('shared signals: stops pushed as CAEP Security Event Tokens (RFC 8417, 
     const extra = expectStatus(await a.call<{ id: string }>('POST', `/tenants/${tenant.name}/ssf/receivers`, { endpointUrl: 'https://receiver.example/events' }), 201);
     expectStatus(await a.call('DELETE', `/tenants/${tenant.name}/ssf/receivers/${extra.id}`), 204);
     expectError(await a.call('GET', `/tenants/${tenant.name}/ssf/receivers/${extra.id}`), 404, 'not_found');
+  });
+});
+
+describe('shared signals: the outbox survives a restart', () => {
+  it('a signal the receiver refused before the restart is delivered by the restarted server', async () => {
+    const s = await startTestServer({ SIGNET_SSF_ALLOW_HTTP_LOOPBACK: 'true' });
+    const a = await adminOf(s);
+    const receiver = await startReceiver();
+    let restarted: Signet | undefined;
+    try {
+      const tenant = await createTenant(a);
+      expectStatus(await a.call('POST', `/tenants/${tenant.name}/ssf/receivers`, { endpointUrl: receiver.url }), 201);
+      const user = await createPrincipal(a, tenant.name, { kind: 'user' });
+      receiver.statuses.push(503);
+      expectStatus(await a.call('POST', `/tenants/${tenant.name}/principals/${user.id}/disable`), 200);
+      await timeUntil(async () => receiver.pushes.length === 1, 10_000, 20);
+      await s.signet.close();
+      restarted = await createSignet(s.signet.deps.config, { maintenanceIntervalMs: 3_600_000 });
+      await timeUntil(async () => receiver.pushes.length === 2, 10_000, 50);
+      const jti = (body: string | undefined) => JSON.parse(Buffer.from((body ?? '').split('.')[1] ?? '', 'base64url').toString()).jti as string;
+      assert.equal(jti(receiver.pushes[1]?.body), jti(receiver.pushes[0]?.body));
+      await timeUntil(async () => (await restarted?.deps.db.selectFrom('ssf_outbox').select('delivered_at').executeTakeFirst())?.delivered_at != null, 5000, 50);
+      const rows = await restarted.deps.db.selectFrom('ssf_outbox').select(['delivered_at', 'attempts']).execute();
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]?.attempts, 2);
+    } finally {
+      await restarted?.close();
+      await receiver.close();
+      rmSync(s.dataDir, { recursive: true, force: true });
+    }
   });
 });

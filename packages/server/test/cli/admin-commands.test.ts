@@ -148,6 +148,17 @@ describe('signet admin commands', () => {
     assert.deepEqual(JSON.parse(server.apiRequests[0]?.body ?? ''), { kind: 'agent', displayName: 'Report bot', sponsors: ['u-1', 'u-2'] });
   });
 
+  it('--require-dpop on create and --no-require-dpop on update set requireDpop', async () => {
+    server.routes.set('POST /admin/v1/tenants/default/principals', { status: 201, body: PRINCIPAL });
+    server.routes.set('PATCH /admin/v1/tenants/default/principals/p-1', { status: 200, body: PRINCIPAL });
+    const created = await runCli(['principal', 'create', '--kind', 'service', '--name', 'Bound', '--require-dpop'], dir);
+    assert.equal(created.code, 0, created.stderr);
+    assert.deepEqual(JSON.parse(server.apiRequests[0]?.body ?? ''), { kind: 'service', displayName: 'Bound', requireDpop: true });
+    const updated = await runCli(['principal', 'update', 'p-1', '--no-require-dpop'], dir);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.deepEqual(JSON.parse(server.apiRequests[1]?.body ?? ''), { requireDpop: false });
+  });
+
   it('uses --tenant over the credentials file tenant', async () => {
     server.routes.set('GET /admin/v1/tenants/acme/principals?kind=service&status=active&limit=5', { status: 200, body: { items: [], nextCursor: null } });
     const result = await runCli(['principal', 'list', '--tenant', 'acme', '--kind', 'service', '--status', 'active', '--limit', '5'], dir);
