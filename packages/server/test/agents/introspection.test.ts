@@ -35,6 +35,8 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   });
   after(() => a.close());
 
+  /** Delegated tokens rest on consent: an admin consents for every user to `client` using `view`. */
+  const consent = async (client: string) => expectStatus(await a.call('POST', `/tenants/${tenant.name}/consents`, { client, resource, scopes: ['view'] }), 201);
   const introspect = (token: string, who = rs) => post(`${issuer}/oauth2/introspect`, { token }, { authorization: basicAuth(who.id, who.secret) });
   const revoke = (token: string, who = client, extra: Record<string, string> = {}) => post(`${issuer}/oauth2/revoke`, { token, ...extra }, { authorization: basicAuth(who.id, who.secret) });
   const issue = async (who = client) =>
@@ -52,8 +54,10 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     const body = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     assert.equal(body.introspection_endpoint, `${issuer}/oauth2/introspect`);
     assert.equal(body.revocation_endpoint, `${issuer}/oauth2/revoke`);
-    assert.deepEqual(body.introspection_endpoint_auth_methods_supported, body.token_endpoint_auth_methods_supported);
-    assert.deepEqual(body.revocation_endpoint_auth_methods_supported, body.token_endpoint_auth_methods_supported);
+    // Every method but `none`: only the token endpoint admits public clients (for their own grants).
+    const authenticated = (body.token_endpoint_auth_methods_supported as string[]).filter((m) => m !== 'none');
+    assert.deepEqual(body.introspection_endpoint_auth_methods_supported, authenticated);
+    assert.deepEqual(body.revocation_endpoint_auth_methods_supported, authenticated);
   });
 
   it('an active token introspects with every claim a resource server needs; nothing is audited for it', async () => {
@@ -72,6 +76,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   it('a delegated, DPoP-bound token shows act (the whole chain), scope, cnf and token_type DPoP', async () => {
     const [agentA, agentB] = [await createAgent(a, tenant.name, blueprint, [sponsor.id]), await createAgent(a, tenant.name, blueprint, [sponsor.id])];
     const act = { sub: agentB.id, act: { sub: agentA.id } };
+    await consent(agentA.id);
     const token = await mintToken(a, tenant, sponsor.id, { aud: resource, client_id: agentB.id, scope: 'view', act, cnf: { jkt: 'abc' } });
     const res = await introspect(token);
     assert.equal(res.body.active, true);
@@ -105,6 +110,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     const agentA = await createAgent(a, tenant.name, blueprint, [sponsor.id]);
     const agentB = await createAgent(a, tenant.name, blueprint, [sponsor.id]);
     const user = await createPrincipal(a, tenant.name, { kind: 'user' });
+    await consent(agentA.id);
     const chain = await mintToken(a, tenant, user.id, { aud: resource, client_id: agentB.id, scope: 'view', act: { sub: agentB.id, act: { sub: agentA.id } } });
     assert.equal((await introspect(chain)).body.active, true);
     // The upstream agent A (deepest in the chain) is disabled by its sponsor: B's token dies with it.

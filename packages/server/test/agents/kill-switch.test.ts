@@ -137,8 +137,11 @@ for (const backend of backends()) {
       const user = await createPrincipal(a, tenant.name, { kind: 'user' });
       // A token further down a chain that contains the agent (user → agent → downstream agent).
       const downstream = await createAgent(a, tenant.name, blueprint.id, [sponsor.id]);
+      // The user's consent for the chain's root (the agent) that the derived token rests on.
+      expectStatus(await a.call('POST', `/tenants/${tenant.name}/consents`, { client: agent.id, resource, scopes: ['view'], user: user.id }), 201);
       const derived = await mintToken(a, tenant, user.id, { aud: resource, client_id: downstream.id, scope: 'view', act: { sub: downstream.id, act: { sub: agent.id } } });
       const inactiveAtB = async (token: string) => (await post(`${issuerB}/oauth2/introspect`, { token }, basicAuth(rs.id, rsSecret))).body.active === false;
+      assert.equal(await inactiveAtB(derived), false, 'the derived token is active before the stop');
       const refusedAt = async (base: string) => (await tokenAt(base)).status === 401;
       return { agent, refusedAt, probes: { 'token at node B': () => refusedAt(urlB), 'token at node A': () => refusedAt(a.s.url), "agent's own token at node B": () => inactiveAtB(own), 'derived token at node B': () => inactiveAtB(derived) } };
     }

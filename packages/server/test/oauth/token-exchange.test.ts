@@ -39,9 +39,9 @@ describe('token endpoint: token exchange (RFC 8693)', () => {
     await consentEverywhere(principal.id);
     return { id: principal.id, secret: await addSecret(a, t.name, principal.id) };
   };
-  /** The user consented to let `client` use every scope on R0, R1 and R2 (hops narrow from there). */
+  /** An admin consented for every user to let `client` use every scope on R0, R1 and R2 (hops narrow from there). */
   const consentEverywhere = async (client: string) => {
-    for (const r of [r0, r1, r2]) expectStatus(await a.call('POST', `/tenants/${t.name}/consents`, { client, resource: r, scopes: SCOPES, user }), 201);
+    for (const r of [r0, r1, r2]) expectStatus(await a.call('POST', `/tenants/${t.name}/consents`, { client, resource: r, scopes: SCOPES }), 201);
   };
   const resource = async (identifier: string) =>
     expectStatus(await a.call('POST', `/tenants/${t.name}/resources`, { identifier, displayName: identifier, scopes: SCOPES.map((name) => ({ name, description: name })) }), 201);
@@ -249,6 +249,7 @@ describe('token endpoint: token exchange (RFC 8693)', () => {
   it('the actor can authenticate with an actor_token (a JWT signed with its key) instead of client authentication', async () => {
     const bp = await createBlueprint(a, t.name, { permissions: [{ resource: r1, scopes: ['orders.read'] }] });
     const keyed = await createAgent(a, t.name, bp.name, [sponsor]);
+    await consentEverywhere(keyed.id);
     const key = await keyPair('EdDSA');
     await addKey(a, t.name, keyed.id, key.publicJwk);
     const actorToken = () => signAssertion(key, { now: a.s.now(), clientId: keyed.id, aud: `${a.s.url}/${t.name}/oauth2/token` });
