@@ -9,7 +9,8 @@ import { familyStore } from '../oauth/tokens/family-store.js';
 import { rulesFor } from '../principals/kinds.js';
 import type { PrincipalService } from '../principals/service.js';
 import type { ResourceService } from '../resources/service.js';
-import type { Tenant } from '../tenants/model.js';
+import { issuerUrl, type Tenant } from '../tenants/model.js';
+import { type Initiator, queueStop, sessionRevoked } from '../ssf/signals.js';
 import { type AdminConsentBody, type Consent, IDENTITY_RESOURCE, IDENTITY_SCOPES } from './model.js';
 import { type ConsentFilter, consentStore } from './store.js';
 
@@ -81,7 +82,7 @@ export class ConsentService {
     await this.deps.db.transaction().execute(async (trx) => {
       const consent = await consentStore.get(trx, tenant.id, id);
       if (!consent) throw apiErrors.notFound('consent', id);
-      await this.revokeIn(trx, consent, actorOf(caller));
+      await this.revokeIn(trx, tenant, consent, actorOf(caller), 'admin');
     });
   }
 
@@ -102,7 +103,7 @@ export class ConsentService {
     await this.deps.db.transaction().execute(async (trx) => {
       const consent = await consentStore.get(trx, tenant.id, consentId);
       if (!consent || consent.userId !== userId) throw apiErrors.notFound('consent', consentId);
-      await this.revokeIn(trx, consent, { id: userId, jti: null, tenantId: tenant.id, source });
+      await this.revokeIn(trx, tenant, consent, { id: userId, jti: null, tenantId: tenant.id, source }, 'user');
     });
   }
 
@@ -121,7 +122,12 @@ export class ConsentService {
   }
 
   /** Deletes the consent and revokes every token family resting on it, in one transaction. */
-  private async revokeIn(trx: Db, consent: Consent, actor: AuditActor): Promise<void> {
+  /**
+   * Ends a consent: its refresh-token families are revoked and every access token derived from it
+   * introspects inactive (policy/consent.ts); receivers hear of it as a CAEP session-revoked for the
+   * user (or, for an admin consent for everyone, the client).
+   */
+  private async revokeIn(trx: Db, tenant: Tenant, consent: Consent, actor: AuditActor, initiator: Initiator): Promise<void> {
     const now = this.deps.clock();
     const families = (await familyStore.liveFor(trx, consent.tenantId, consent.clientId, consent.userId)).filter((f) => f.consentIds.includes(consent.id));
     for (const family of families) await familyStore.revoke(trx, consent.tenantId, family.id, now, 'consent_revoked');
@@ -129,5 +135,7 @@ export class ConsentService {
     await this.deps.audit.recordInTransaction(trx, [
       { tenantId: consent.tenantId, type: 'consent.revoked', actor, target: { type: 'consent', id: consent.id }, before: consent, after: { userId: consent.userId, clientId: consent.clientId, revokedTokenFamilies: families.map((f) => f.id) } },
     ]);
+    const reason = `consent for ${consent.clientId} on ${consent.resource} revoked`;
+    await queueStop(this.deps, trx, tenant.id, sessionRevoked(issuerUrl(this.deps.config.publicUrl, tenant), consent.userId ?? consent.clientId, initiator, reason, now));
   }
 }

@@ -67,7 +67,8 @@ export function serverMetadata(_tenant: Tenant, endpoints: Endpoints, signingAlg
     introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.filter((a) => a !== 'Ed25519'),
     revocation_endpoint: endpoints.revocation,
-    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    // RFC 7009 §2.1: a public client may revoke its own refresh tokens, identified by client_id.
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
     revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.filter((a) => a !== 'Ed25519'),
     // RFC 9068 access tokens are signed with the tenant's key algorithm(s).
     access_token_signing_alg_values_supported: signingAlgs,

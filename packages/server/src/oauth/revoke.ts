@@ -13,8 +13,8 @@ import { InvalidAccessToken, type AccessTokenVerifier } from './verify-access-to
 export type RevocationOutcome = 'revoked' | 'already-revoked' | 'unknown';
 
 /**
- * One kind of revocable token. Access tokens are revoked here; refresh tokens (issue 4) plug in as
- * another entry, tried first when `token_type_hint=refresh_token` (RFC 7009 §2.1).
+ * One kind of revocable token: access tokens (here) and refresh tokens (`revoke-refresh.ts`); the
+ * one named by `token_type_hint` is tried first (RFC 7009 §2.1).
  */
 export interface TokenRevoker {
   hint: string;
@@ -69,7 +69,7 @@ export function accessTokenRevoker(verifier: AccessTokenVerifier): TokenRevoker 
 export function revocationEndpoint(deps: Deps, services: Services, revokers: readonly TokenRevoker[]) {
   const throttle = new FailureThrottle({ maxFailures: deps.config.clientAuthFailureLimit, windowMs: 60_000, clock: deps.clock });
   return async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
-    const r = await clientRequest(deps, services, throttle, request);
+    const r = await clientRequest(deps, services, throttle, request, { allowPublic: true });
     const token = r.params.token;
     if (token === undefined) throw oauthErrors.invalidRequest('token is missing');
     // §2.1: the hint only orders the search; an unknown hint is ignored.

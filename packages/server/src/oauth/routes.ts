@@ -12,6 +12,7 @@ import { tokenEndpoint } from './token-endpoint.js';
 import { userinfoEndpoint } from './userinfo.js';
 import { introspectionEndpoint } from './introspect.js';
 import { accessTokenRevoker, revocationEndpoint } from './revoke.js';
+import { refreshTokenRevoker } from './revoke-refresh.js';
 import { AccessTokenVerifier } from './verify-access-token.js';
 
 /** Maps any error on a protocol endpoint to RFC 6749 §5.2 JSON; never a stack trace. */
@@ -71,5 +72,5 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
   registerNodeProtocol(app, deps, services);
   const verifier = new AccessTokenVerifier(deps, services.tenants);
   app.post('/:tenant/oauth2/introspect', introspectionEndpoint(deps, services, verifier));
-  app.post('/:tenant/oauth2/revoke', revocationEndpoint(deps, services, [accessTokenRevoker(verifier)]));
+  app.post('/:tenant/oauth2/revoke', revocationEndpoint(deps, services, [accessTokenRevoker(verifier), refreshTokenRevoker]));
 }

@@ -54,10 +54,10 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     const body = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     assert.equal(body.introspection_endpoint, `${issuer}/oauth2/introspect`);
     assert.equal(body.revocation_endpoint, `${issuer}/oauth2/revoke`);
-    // Every method but `none`: only the token endpoint admits public clients (for their own grants).
+    // Introspection needs an authenticated client; a public client (`none`) may revoke its own refresh tokens.
     const authenticated = (body.token_endpoint_auth_methods_supported as string[]).filter((m) => m !== 'none');
     assert.deepEqual(body.introspection_endpoint_auth_methods_supported, authenticated);
-    assert.deepEqual(body.revocation_endpoint_auth_methods_supported, authenticated);
+    assert.deepEqual(body.revocation_endpoint_auth_methods_supported, body.token_endpoint_auth_methods_supported);
   });
 
   it('an active token introspects with every claim a resource server needs; nothing is audited for it', async () => {

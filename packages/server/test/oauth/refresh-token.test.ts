@@ -51,6 +51,34 @@ describe('refresh tokens', () => {
     assert.equal(reused.data.familyRevoked, true);
   });
 
+  it('RFC 7009: the client revokes its refresh token and the whole family ends; another client cannot (unauthorized_client); a public client revokes by client_id', async () => {
+    const revoke = (c: SignInClient, form: Record<string, string>) => {
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+      if (c.secret !== null) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(c.id)}:${encodeURIComponent(c.secret)}`).toString('base64')}`;
+      return fetch(`${a.s.url}/${tenant}/oauth2/revoke`, { method: 'POST', headers, body: new URLSearchParams(c.secret === null ? { ...form, client_id: c.id } : form) });
+    };
+    const first = await start();
+    const rotated = await refresh(first.refresh_token);
+    assert.equal(rotated.status, 200);
+    const other = await signInClient(a, tenant);
+    const refused = await revoke(other, { token: rotated.body.refresh_token, token_type_hint: 'refresh_token' });
+    assert.equal(refused.status, 400);
+    assert.equal(((await refused.json()) as { error: string }).error, 'unauthorized_client');
+    assert.equal((await revoke(client, { token: rotated.body.refresh_token, token_type_hint: 'refresh_token' })).status, 200);
+    expectOAuthError(await refresh(rotated.body.refresh_token), 400, 'invalid_grant');
+    const revoked = (await auditEvents(a, tenantId)).filter((e) => e.type === 'token.revoked' && e.data.tokenType === 'refresh_token');
+    assert.equal(revoked.length, 1);
+    assert.equal(revoked[0]?.subjectId, userId);
+    // Revoking again, or a token nobody knows: 200 and nothing more (RFC 7009 §2.2).
+    assert.equal((await revoke(client, { token: rotated.body.refresh_token })).status, 200);
+    assert.equal((await revoke(client, { token: 'not-a-token' })).status, 200);
+
+    const pub = await signInClient(a, tenant, { clientType: 'public' });
+    const own = await start(pub);
+    assert.equal((await revoke(pub, { token: own.refresh_token })).status, 200);
+    expectOAuthError(await refresh(own.refresh_token, pub), 400, 'invalid_grant');
+  });
+
   it('refresh tokens are stored only as digests', async () => {
     const { refresh_token } = await start();
     const rows = await a.s.signet.deps.db.selectFrom('refresh_tokens').select('digest').execute();
