@@ -380,6 +380,13 @@ migrations['0007_dpop_exchange'] = {
   },
 };
 
+migrations['0008_bound_refresh_tokens'] = {
+  async up(db: Kysely<unknown>) {
+    // RFC 9449 §5: a public client that proved a DPoP key when its tokens were issued must prove it on every refresh.
+    await db.schema.alterTable('token_families').addColumn('dpop_jkt', 'text').execute();
+  },
+};
+
 class StaticProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     return migrations;

@@ -212,6 +212,8 @@ export interface TokenFamiliesTable {
   expires_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  /** RFC 9449: a public client's refresh tokens are bound to this DPoP key thumbprint. */
+  dpop_jkt: string | null;
 }
 
 export interface AuthorizationCodesTable {

@@ -38,7 +38,7 @@ async function createWorld(db: Db, tag: string): Promise<World> {
   const consent: Consent = { id: newId(), tenantId, userId: user.id, clientId: client.id, resource: 'api://photos', scopes: ['photos.read'], grantedBy: user.id, createdAt: T0, updatedAt: T0, expiresAt: NOW + 86_400_000 };
   const adminConsent: Consent = { ...consent, id: newId(), userId: null, resource: 'urn:signet:identity', scopes: ['openid'], grantedBy: 'admin' };
   for (const c of [consent, adminConsent]) await consentStore.insert(db, c);
-  const family: TokenFamily = { id: newId(), tenantId, clientId: client.id, userId: user.id, consentIds: [consent.id], resource: 'api://photos', scope: ['openid', 'photos.read'], authTime: Math.floor(T0 / 1000), amr: ['pwd'], acr: 'urn:signet:acr:pwd', createdAt: T0, expiresAt: NOW + 3600_000, revokedAt: null, revokedReason: null };
+  const family: TokenFamily = { id: newId(), tenantId, clientId: client.id, userId: user.id, consentIds: [consent.id], resource: 'api://photos', scope: ['openid', 'photos.read'], authTime: Math.floor(T0 / 1000), amr: ['pwd'], acr: 'urn:signet:acr:pwd', createdAt: T0, expiresAt: NOW + 3600_000, revokedAt: null, revokedReason: null, dpopJkt: null };
   await familyStore.insert(db, family);
   await refreshTokenStore.insert(db, { digest: `refresh-${tag}`, tenantId, familyId: family.id, createdAt: T0, idleExpiresAt: NOW + 600_000, usedAt: null });
   const code: AuthorizationCode = {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { auditEvents, createTenant, startAdmin, type Admin } from '../admin/helpers.js';
 import { expectOAuthError } from './helpers.js';
-import { createUser, obtainCode, plantSession, redeem, signInClient, tokenRequest, type SignInClient } from './people-helpers.js';
+import { dpopKey, postTokenWithDpop } from './dpop-helpers.js';
+import { createUser, obtainCode, plantSession, REDIRECT, redeem, signInClient, tokenRequest, type SignInClient } from './people-helpers.js';
 
 /** refresh_token: rotation on every use, family revocation on reuse (RFC 9700 §4.14.2), lifetimes per tenant. */
 describe('refresh tokens', () => {
@@ -77,6 +78,23 @@ describe('refresh tokens', () => {
     const own = await start(pub);
     assert.equal((await revoke(pub, { token: own.refresh_token })).status, 200);
     expectOAuthError(await refresh(own.refresh_token, pub), 400, 'invalid_grant');
+  });
+
+  it('RFC 9449: a public client that proved a DPoP key at the code exchange must prove the same key at every refresh', async () => {
+    const pub = await signInClient(a, tenant, { clientType: 'public' });
+    const key = await dpopKey();
+    cookie = await plantSession(a, tenant, userId);
+    const { code, verifier } = await obtainCode(a, tenant, pub, cookie, { scope: 'openid offline_access' });
+    const now = () => a.s.now();
+    const issued = await postTokenWithDpop({ url: a.s.url, tenant, form: { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: pub.id }, key, now });
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    assert.equal(issued.body.token_type, 'DPoP');
+    const form = { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token as string, client_id: pub.id };
+    expectOAuthError(await refresh(form.refresh_token, pub), 400, 'invalid_dpop_proof');
+    expectOAuthError(await postTokenWithDpop({ url: a.s.url, tenant, form, key: await dpopKey(), now }), 400, 'invalid_dpop_proof');
+    const rotated = await postTokenWithDpop({ url: a.s.url, tenant, form, key, now });
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    assert.equal(rotated.body.token_type, 'DPoP');
   });
 
   it('refresh tokens are stored only as digests', async () => {

@@ -46,6 +46,8 @@ export async function authorizationCodeGrant(ctx: GrantContext): Promise<GrantRe
     expiresAt: now + tenant.settings.refreshTokenLifetimeSeconds * 1000,
     revokedAt: null,
     revokedReason: null,
+    // RFC 9449 §5: a public client's refresh tokens are bound to the key it proved here (confidential clients authenticate instead).
+    dpopJkt: ctx.client.credential === null && ctx.dpop ? ctx.dpop.jkt : null,
   };
   if (!(await codeStore.spend(deps.db, tenant.id, digest, now, family.id))) {
     const spent = await codeStore.get(deps.db, tenant.id, digest);

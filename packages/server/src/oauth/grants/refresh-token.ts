@@ -4,6 +4,7 @@ import { endpointsFor } from '../metadata.js';
 import { familyStore } from '../tokens/family-store.js';
 import { assertUserActive, idTokenFor, issueRefreshToken, revokeOnReuse } from '../tokens/issue.js';
 import { refreshTokenStore } from '../tokens/refresh-store.js';
+import { requireSameKey } from '../dpop.js';
 import type { GrantContext, GrantResult } from './grant.js';
 
 /**
@@ -24,6 +25,10 @@ export async function refreshTokenGrant(ctx: GrantContext): Promise<GrantResult>
   if (family.revokedAt !== null) throw oauthErrors.invalidGrant('the refresh token has been revoked', family.revokedReason ?? undefined);
   if (record.usedAt !== null) throw await revokeOnReuse(deps, request, tenant, 'refresh_token.reused', family.id, family.clientId, family.userId);
   if (record.idleExpiresAt <= now || family.expiresAt <= now) throw oauthErrors.invalidGrant('the refresh token has expired');
+  if (family.dpopJkt !== null) {
+    if (!ctx.dpop) throw oauthErrors.invalidDpopProof('this refresh token is bound to a DPoP key: send a proof signed with it');
+    requireSameKey(ctx.dpop, family.dpopJkt);
+  }
   await assertUserActive(deps, tenant.id, family.userId);
   for (const consentId of family.consentIds) {
     const consent = await consentStore.get(deps.db, tenant.id, consentId);

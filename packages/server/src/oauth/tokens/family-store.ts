@@ -24,6 +24,8 @@ export interface TokenFamily {
   expiresAt: number;
   revokedAt: number | null;
   revokedReason: string | null;
+  /** RFC 9449: the DPoP key a public client's refresh tokens are bound to, if any. */
+  dpopJkt: string | null;
 }
 
 function toFamily(row: TokenFamiliesTable): TokenFamily {
@@ -42,6 +44,7 @@ function toFamily(row: TokenFamiliesTable): TokenFamily {
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
+    dpopJkt: row.dpop_jkt,
   };
 }
 
@@ -64,6 +67,7 @@ export const familyStore = {
         expires_at: f.expiresAt,
         revoked_at: f.revokedAt,
         revoked_reason: f.revokedReason,
+        dpop_jkt: f.dpopJkt,
       })
       .execute();
   },
