@@ -60,14 +60,19 @@ export function startSqliteCheckpointer(file: string, opts: { intervalMs: number
     else for (const listener of listeners) listener(message);
   });
   worker.on('error', (error) => opts.onError(error.message));
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let closing: Promise<void> | undefined;
   return {
     onCheckpoint: (listener) => listeners.push(listener),
-    close: () =>
-      new Promise<void>((resolve) => {
-        worker.once('exit', () => resolve());
+    // Idempotent: a second close (or one after the thread died) resolves with the first.
+    close: () => {
+      closing ??= (async () => {
         // Held open until the last checkpoint is done.
         worker.ref();
         worker.postMessage('close');
-      }),
+        await exited;
+      })();
+      return closing;
+    },
   };
 }

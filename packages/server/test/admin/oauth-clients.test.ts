@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createBlueprint } from '../agents/helpers.js';
 import { createPrincipal, expectAudit, expectError, expectStatus, startAdmin, type Admin } from './helpers.js';
 
 interface View {
@@ -62,7 +63,8 @@ describe('admin API: sign-in settings (redirect URIs)', () => {
     const user = await createPrincipal(a, 'default', { kind: 'user', displayName: 'u' });
     const managed = await createPrincipal(a, 'default', { kind: 'managed', displayName: 'm' });
     for (const id of [user.id, managed.id]) expectError(await a.call('PUT', path(id), { clientType: 'confidential', redirectUris: ['https://a.example/cb'] }), 400, 'invalid_request');
-    const agent = await createPrincipal(a, 'default', { kind: 'agent', displayName: 'agent', sponsors: [user.id] });
+    const blueprint = await createBlueprint(a, 'default', { allowDelegation: true });
+    const agent = await createPrincipal(a, 'default', { kind: 'agent', displayName: 'agent', blueprint: blueprint.name, sponsors: [user.id] });
     expectStatus(await a.call('PUT', path(agent.id), { clientType: 'confidential', redirectUris: ['https://a.example/cb'] }), 200);
     expectError(await a.call('PUT', path('0190d7c4-0000-7000-8000-000000000000'), { clientType: 'confidential', redirectUris: ['https://a.example/cb'] }), 404, 'not_found');
   });
