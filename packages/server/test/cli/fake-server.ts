@@ -1,3 +1,4 @@
+import { after, before, beforeEach } from 'node:test';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -108,4 +109,26 @@ export async function runCli(argv: string[], dataDir: string, env: Record<string
   };
   const code = await run(argv, io);
   return { code, stdout, stderr };
+}
+
+/**
+ * The usual fixture of a CLI test: a fake Signet started before the suite, a credentials directory
+ * pointing at it, the recorded requests cleared before each test. `dir()` is read inside tests.
+ */
+export function useFakeServer(): { server: FakeServer; dir: () => string } {
+  const server = new FakeServer();
+  let dir = '';
+  let remove: () => Promise<void> = async () => {};
+  before(async () => {
+    await server.start();
+    ({ dir, remove } = await credentialsDir(server.url));
+  });
+  after(async () => {
+    await server.stop();
+    await remove();
+  });
+  beforeEach(() => {
+    server.requests.length = 0;
+  });
+  return { server, dir: () => dir };
 }

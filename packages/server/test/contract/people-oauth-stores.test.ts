@@ -117,8 +117,11 @@ describeEachBackend('people OAuth stores: round trips and tenant isolation', (co
     assert.equal(await familyStore.revokeForPrincipal(db, a.tenantId, b.user, NOW, 'test'), 0);
     assert.equal(await familyStore.revokeForPrincipal(db, a.tenantId, b.client, NOW, 'test'), 0);
     assert.equal((await familyStore.get(db, b.tenantId, b.family.id))?.revokedAt, null);
+    // The shared fixture family was revoked by the test before: a live one of A's user and client.
+    const live = { ...a.family, id: newId(), revokedAt: null, revokedReason: null };
+    await familyStore.insert(db, live);
     assert.equal(await familyStore.revokeForPrincipal(db, a.tenantId, a.user, NOW, 'principal disabled'), 1);
-    assert.equal((await familyStore.get(db, a.tenantId, a.family.id))?.revokedReason, 'principal disabled');
+    assert.equal((await familyStore.get(db, a.tenantId, live.id))?.revokedReason, 'principal disabled');
     assert.equal(await familyStore.revokeForPrincipal(db, a.tenantId, a.client, NOW, 'again'), 0, 'already revoked');
   });
 

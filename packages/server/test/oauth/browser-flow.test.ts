@@ -29,11 +29,17 @@ describe('browser: consent, code exchange, refresh, reuse detection, revoking co
   /** Runs authorize in the browser up to the client's callback (captured, never loaded); returns its query. */
   async function callbackOf(action: () => Promise<unknown>): Promise<URLSearchParams> {
     const callback = page.waitForRequest((r) => r.url().startsWith(REDIRECT));
-    // A redirect's target is not routed, so the browser may fail to load app.example: only the URL matters.
+    // A redirect's target is not routed, so the browser fails to load app.example: only the URL
+    // matters. Wait for that failure and the error page it leads to, so that the next navigation
+    // is not interrupted by it.
+    const failed = page.waitForEvent('requestfailed', { predicate: (r) => r.url().startsWith(REDIRECT), timeout: 10_000 }).catch(() => undefined);
     await action().catch((error: unknown) => {
-      if (!/ERR_NAME_NOT_RESOLVED/.test(String(error))) throw error;
+      if (!/ERR_NAME_NOT_RESOLVED|interrupted by another navigation/.test(String(error))) throw error;
     });
-    return new URL((await callback).url()).searchParams;
+    const url = (await callback).url();
+    await failed;
+    await page.waitForLoadState('load').catch(() => undefined);
+    return new URL(url).searchParams;
   }
 
   before(async () => {

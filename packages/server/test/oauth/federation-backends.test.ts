@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { auditEvents, createPrincipal, createTenant, expectStatus, grant, startAdmin, type Admin, type TenantView } from '../admin/helpers.js';
+import { createBlueprint } from '../agents/helpers.js';
 import { backends } from '../contract/backends.js';
 import { githubClaims, kubernetesClaims, startOidcIssuer, type OidcIssuer } from '../helpers/oidc-issuer.js';
 import { createResource, decodeParts, expectInvalidClient, expectIssued, JWT_BEARER, LENIENT_THROTTLE, postToken, uniqueResourceId } from './helpers.js';
@@ -40,7 +41,9 @@ for (const backend of backends()) {
       postToken(a.s.url, tenant.name, { grant_type: 'client_credentials', scope: `${orders}/.default`, client_assertion_type: JWT_BEARER, client_assertion: token });
 
     it('issues for a matching subject or expression once per token, refuses a replay, and lists the expiring credential', async () => {
-      const p = await createPrincipal(a, tenant.name, { kind: 'agent', displayName: 'ci agent', sponsors: [(await createPrincipal(a, tenant.name, { kind: 'user', displayName: 'Ada' })).id] });
+      const blueprint = await createBlueprint(a, tenant.name, { allowAppRoles: true, permissions: [{ resource: orders, roles: ['orders.write'] }] });
+      const sponsor = await createPrincipal(a, tenant.name, { kind: 'user', displayName: 'Ada' });
+      const p = await createPrincipal(a, tenant.name, { kind: 'agent', displayName: 'ci agent', blueprint: blueprint.name, sponsors: [sponsor.id] });
       await grant(a, tenant.name, p.id, orders, 'orders.write');
       const path = `/tenants/${tenant.name}/principals/${p.id}/credentials`;
       const expiresAt = new Date(a.s.now() + 2 * 86_400_000).toISOString();
