@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
-import { addVirtualAuthenticator, launchBrowser, newPage } from '../helpers/browser.js';
+import { addVirtualAuthenticator, launchBrowser, newPage, browserTestsSkipped } from '../helpers/browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { auditOf, createUser, type TestUser } from '../people/helpers.js';
 
 /** End to end in Debian's Chromium: the pages as a person uses them, WebAuthn through the virtual authenticator. */
-describe('e2e (chromium): people sign in', () => {
+describe('e2e (chromium): people sign in', { skip: browserTestsSkipped() }, () => {
   let server: TestServer;
   let browser: Browser;
   const cspViolations: string[] = [];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { auditEvents, expectStatus, startAdmin, type Admin } from '../admin/helpers.js';
-import { launchBrowser, newPage } from '../helpers/browser.js';
+import { launchBrowser, newPage, browserTestsSkipped } from '../helpers/browser.js';
 import { createUser, type TestUser } from '../people/helpers.js';
 import { expectOAuthError } from './helpers.js';
 import { authorizeUrl, pkce, redeem, REDIRECT, signInClient, tokenRequest, type SignInClient } from './people-helpers.js';
@@ -15,7 +15,7 @@ const RESOURCE = 'api://photos';
  * the code, refreshes, is caught reusing a refresh token, and loses access when the person revokes
  * the consent on their account page.
  */
-describe('browser: consent, code exchange, refresh, reuse detection, revoking consent', () => {
+describe('browser: consent, code exchange, refresh, reuse detection, revoking consent', { skip: browserTestsSkipped() }, () => {
   let a: Admin;
   let browser: Browser;
   let context: BrowserContext;
