@@ -1,5 +1,5 @@
-import type { JWK } from 'jose';
-import type { Credential, CredentialType } from '../credentials/model.js';
+import type { Credential } from '../credentials/model.js';
+import { credentialFromRow, credentialRow } from '../credentials/store.js';
 import type { Db } from '../db/connect.js';
 import { parseJson } from '../db/json.js';
 import type { Page, PageRequest } from '../db/page.js';
@@ -43,21 +43,7 @@ function toRow(b: Blueprint): BlueprintsTable {
 
 /** A blueprint credential as a `Credential` whose holder is the blueprint (`blueprintId` set, `principalId` = blueprint id). */
 function toCredential(row: BlueprintCredentialsTable): Credential {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    principalId: row.blueprint_id,
-    blueprintId: row.blueprint_id,
-    type: row.type as CredentialType,
-    description: row.description,
-    secretDigest: row.secret_digest,
-    publicJwk: row.public_jwk === null ? null : parseJson<JWK>(row.public_jwk, 'blueprint_credentials.public_jwk'),
-    thumbprint: row.thumbprint,
-    certificate: row.certificate,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    lastUsedAt: row.last_used_at,
-  };
+  return { ...credentialFromRow(row, row.blueprint_id, 'blueprint_credentials'), blueprintId: row.blueprint_id };
 }
 
 /** Storage for blueprints and the credentials they lend their agents. Every query is scoped to one tenant. */
@@ -112,20 +98,7 @@ export const blueprintStore = {
   async insertCredential(db: Db, c: Credential): Promise<void> {
     await db
       .insertInto('blueprint_credentials')
-      .values({
-        id: c.id,
-        tenant_id: c.tenantId,
-        blueprint_id: c.principalId,
-        type: c.type,
-        description: c.description,
-        secret_digest: c.secretDigest,
-        public_jwk: c.publicJwk === null ? null : JSON.stringify(c.publicJwk),
-        thumbprint: c.thumbprint,
-        certificate: c.certificate,
-        created_at: c.createdAt,
-        expires_at: c.expiresAt,
-        last_used_at: c.lastUsedAt,
-      })
+      .values({ ...credentialRow(c), blueprint_id: c.principalId })
       .execute();
   },
 

@@ -6,21 +6,46 @@ import type { Page, PageRequest } from '../db/page.js';
 import { toPage } from '../db/page.js';
 import type { Credential, CredentialType, Federation } from './model.js';
 
-function toCredential(row: CredentialsTable): Credential {
-  const credential: Credential = {
+/** The columns every credential row has, whoever holds it (a principal, or a blueprint lending it). */
+type SharedCredentialColumns = Pick<CredentialsTable, 'id' | 'tenant_id' | 'type' | 'description' | 'secret_digest' | 'public_jwk' | 'thumbprint' | 'certificate' | 'created_at' | 'expires_at' | 'last_used_at'>;
+
+/** A credential from the shared columns of a row; `holderId` is the principal (or blueprint) holding it. */
+export function credentialFromRow(row: SharedCredentialColumns, holderId: string, table: string): Credential {
+  return {
     id: row.id,
     tenantId: row.tenant_id,
-    principalId: row.principal_id,
+    principalId: holderId,
     type: row.type as CredentialType,
     description: row.description,
     secretDigest: row.secret_digest,
-    publicJwk: row.public_jwk === null ? null : parseJson<JWK>(row.public_jwk, 'credentials.public_jwk'),
+    publicJwk: row.public_jwk === null ? null : parseJson<JWK>(row.public_jwk, `${table}.public_jwk`),
     thumbprint: row.thumbprint,
     certificate: row.certificate,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
   };
+}
+
+/** The shared columns of a credential row. */
+export function credentialRow(c: Credential): SharedCredentialColumns {
+  return {
+    id: c.id,
+    tenant_id: c.tenantId,
+    type: c.type,
+    description: c.description,
+    secret_digest: c.secretDigest,
+    public_jwk: c.publicJwk === null ? null : JSON.stringify(c.publicJwk),
+    thumbprint: c.thumbprint,
+    certificate: c.certificate,
+    created_at: c.createdAt,
+    expires_at: c.expiresAt,
+    last_used_at: c.lastUsedAt,
+  };
+}
+
+function toCredential(row: CredentialsTable): Credential {
+  const credential = credentialFromRow(row, row.principal_id, 'credentials');
   const federation = toFederation(row);
   return federation ? { ...credential, federation } : credential;
 }
@@ -42,18 +67,8 @@ export const credentialStore = {
     await db
       .insertInto('credentials')
       .values({
-        id: c.id,
-        tenant_id: c.tenantId,
+        ...credentialRow(c),
         principal_id: c.principalId,
-        type: c.type,
-        description: c.description,
-        secret_digest: c.secretDigest,
-        public_jwk: c.publicJwk === null ? null : JSON.stringify(c.publicJwk),
-        thumbprint: c.thumbprint,
-        certificate: c.certificate,
-        created_at: c.createdAt,
-        expires_at: c.expiresAt,
-        last_used_at: c.lastUsedAt,
         issuer: c.federation?.issuer ?? null,
         audience: c.federation?.audience ?? null,
         subject: c.federation?.subject ?? null,
