@@ -1,5 +1,5 @@
 import { oauthErrors } from '../errors.js';
-import type { TokenRevoker } from './revoke.js';
+import { revokedEvent, type TokenRevoker } from './revoke.js';
 import { familyStore } from './tokens/family-store.js';
 import { refreshTokenStore } from './tokens/refresh-store.js';
 
@@ -17,21 +17,9 @@ export const refreshTokenRevoker: TokenRevoker = {
     // §2.1: the token must have been issued to the client asking.
     if (family.clientId !== r.client.principal.id) throw oauthErrors.unauthorizedClient('the token was not issued to this client');
     if (!(await familyStore.revoke(deps.db, r.tenant.id, family.id, deps.clock(), 'revoked by the client (RFC 7009)'))) return 'already-revoked';
-    await deps.audit.record({
-      tenantId: r.tenant.id,
-      type: 'token.revoked',
-      outcome: 'success',
-      actorId: r.client.principal.id,
-      actorKind: r.client.principal.kind,
-      clientId: r.client.principal.id,
-      credentialId: r.client.credential?.id ?? null,
-      credentialType: r.client.credential?.type ?? null,
-      subjectId: family.userId,
-      resource: family.resource,
-      target: { type: 'token_family', id: family.id },
-      source: { ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id },
-      data: { tokenType: 'refresh_token' },
-    });
+    await deps.audit.record(
+      revokedEvent(r, request, { subjectId: family.userId, resource: family.resource, target: { type: 'token_family', id: family.id }, data: { tokenType: 'refresh_token' } }),
+    );
     return 'revoked';
   },
 };

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditEventInput } from '../audit/model.js';
 import { AuditUnavailable } from '../audit/writer.js';
 import type { Deps } from '../context.js';
 import { oauthErrors } from '../errors.js';
@@ -21,6 +22,22 @@ export interface TokenRevoker {
   revoke(deps: Deps, r: ClientRequest, token: string, request: FastifyRequest): Promise<RevocationOutcome>;
 }
 
+/** `token.revoked`: the revoking client as actor, and what was revoked. */
+export function revokedEvent(r: ClientRequest, request: FastifyRequest, what: Pick<AuditEventInput, 'subjectId' | 'resource' | 'jti' | 'delegation' | 'target' | 'data'>): AuditEventInput {
+  return {
+    tenantId: r.tenant.id,
+    type: 'token.revoked',
+    outcome: 'success',
+    actorId: r.client.principal.id,
+    actorKind: r.client.principal.kind,
+    clientId: r.client.principal.id,
+    credentialId: r.client.credential?.id ?? null,
+    credentialType: r.client.credential?.type ?? null,
+    source: { ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id },
+    ...what,
+  };
+}
+
 /** RFC 7009 for Signet's JWT access tokens: the jti is listed until the token's `exp`. */
 export function accessTokenRevoker(verifier: AccessTokenVerifier): TokenRevoker {
   return {
@@ -40,22 +57,15 @@ export function accessTokenRevoker(verifier: AccessTokenVerifier): TokenRevoker 
       const revoked = await revokeAccessToken(deps, r.tenant.id, claims.jti, claims.exp * 1000, deps.clock());
       if (!revoked) return 'already-revoked';
       const chain = actChain(claims);
-      await deps.audit.record({
-        tenantId: r.tenant.id,
-        type: 'token.revoked',
-        outcome: 'success',
-        actorId: r.client.principal.id,
-        actorKind: r.client.principal.kind,
-        clientId: r.client.principal.id,
-        credentialId: r.client.credential?.id ?? null,
-        credentialType: r.client.credential?.type ?? null,
-        subjectId: claims.sub === claims.client_id ? null : claims.sub,
-        resource: claims.aud,
-        jti: claims.jti,
-        source: { ip: request.ip, userAgent: request.headers['user-agent'], requestId: request.id },
-        ...(chain.length > 0 ? { delegation: chain } : {}),
-        data: { tokenType: 'access_token', expiresAt: claims.exp },
-      });
+      await deps.audit.record(
+        revokedEvent(r, request, {
+          subjectId: claims.sub === claims.client_id ? null : claims.sub,
+          resource: claims.aud,
+          jti: claims.jti,
+          ...(chain.length > 0 ? { delegation: chain } : {}),
+          data: { tokenType: 'access_token', expiresAt: claims.exp },
+        }),
+      );
       return 'revoked';
     },
   };
