@@ -13,7 +13,6 @@ import { userinfoEndpoint } from './userinfo.js';
 import { introspectionEndpoint } from './introspect.js';
 import { accessTokenRevoker, revocationEndpoint } from './revoke.js';
 import { refreshTokenRevoker } from './revoke-refresh.js';
-import { AccessTokenVerifier } from './verify-access-token.js';
 
 /** Maps any error on a protocol endpoint to RFC 6749 §5.2 JSON; never a stack trace. */
 function toOAuthError(error: unknown): OAuthError {
@@ -70,7 +69,7 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
   await app.register(async (browser) => registerBrowserFlows(browser, deps, services));
   registerKeysEndpoint(app, deps, services);
   registerNodeProtocol(app, deps, services);
-  const verifier = new AccessTokenVerifier(deps, services.tenants);
+  const verifier = services.accessTokens;
   app.post('/:tenant/oauth2/introspect', introspectionEndpoint(deps, services, verifier));
   app.post('/:tenant/oauth2/revoke', revocationEndpoint(deps, services, [accessTokenRevoker(verifier), refreshTokenRevoker]));
 }

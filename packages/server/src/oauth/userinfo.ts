@@ -7,7 +7,7 @@ import type { Services } from '../services.js';
 import { coverage } from './authorize/scopes.js';
 import { endpointsFor } from './metadata.js';
 import { userClaims } from './user-claims.js';
-import { AccessTokenVerifier, InvalidAccessToken } from './verify-access-token.js';
+import { InvalidAccessToken } from './verify-access-token.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
 
@@ -17,7 +17,7 @@ const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
  * Errors follow RFC 6750 §3: a `WWW-Authenticate: Bearer` challenge naming the error.
  */
 export function userinfoEndpoint(deps: Deps, services: Services) {
-  const verifier = new AccessTokenVerifier(deps, services.tenants);
+  const verifier = services.accessTokens;
   return async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
     const tenant = await services.tenants.activeByName(request.params.tenant);
     if (!tenant) throw oauthErrors.notFound('unknown issuer');
