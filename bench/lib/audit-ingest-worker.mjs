@@ -1,5 +1,5 @@
 // Runs inside a child process pinned to the server core: Signet's own audit writer (hashing,
-// per-tenant chains, group commit, prepared appends) on a fresh SQLite database, fed token-shaped
+// per-tenant chains, group commit, prepared appends) and lookup indexer on a fresh SQLite database, fed token-shaped
 // events as fast as it commits them, with a bounded number waiting. Prints one JSON line.
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
@@ -8,12 +8,16 @@ const [signetDir, dataFile, secondsArg, windowArg] = process.argv.slice(2);
 const dist = (p) => pathToFileURL(join(signetDir, 'dist', p)).href;
 const { connect } = await import(dist('db/connect.js'));
 const { AuditWriter } = await import(dist('audit/writer.js'));
+const { AuditIndexer, AUDIT_INDEX_CADENCE } = await import(dist('audit/indexer.js'));
 const { newId } = await import(dist('crypto/ids.js'));
 const { pino } = await import('pino');
 
 // As the server opens it: WAL checkpoints on a thread of their own.
 const conn = await connect({ kind: 'sqlite', file: dataFile }, { backgroundCheckpoints: { onError: (m) => process.stderr.write(`checkpoint failed: ${m}\n`) } });
 const writer = new AuditWriter({ db: conn.db, dbKind: 'sqlite', sqlite: conn.sqlite, log: pino({ level: 'silent' }), clock: Date.now, writerId: newId() });
+// As the server runs it: the principal and credential lookups built behind the commits.
+const indexer = new AuditIndexer({ db: conn.db, dbKind: 'sqlite', log: pino({ level: 'silent' }), ...AUDIT_INDEX_CADENCE });
+writer.onCommit((events) => indexer.committed(events));
 const tenants = [newId(), newId()];
 const clients = Array.from({ length: 50 }, () => newId());
 let n = 0;
@@ -57,6 +61,8 @@ await new Promise((resolve, reject) => {
   };
   pump();
 });
+// Counted until every committed event is in the lookups too.
+await indexer.stop();
 const elapsed = (performance.now() - start) / 1000;
 const cpu = process.cpuUsage(cpu0);
 await conn.close();

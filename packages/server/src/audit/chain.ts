@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditEventsTable } from '../db/schema.js';
 import type { AuditRecord } from './model.js';
 
@@ -39,11 +39,11 @@ export function canonicalEvent(row: Omit<AuditEventsTable, 'hash'>): string {
 
 /** SHA-256 of the canonical encoding, base64url. The hash covers `prev_hash`, which links the chain. */
 export function eventHash(row: Omit<AuditEventsTable, 'hash'>): string {
-  return createHash('sha256').update(canonicalEvent(row)).digest('base64url');
+  return hash('sha256', canonicalEvent(row), 'base64url');
 }
 
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
+  return hash('sha256', text, 'base64url');
 }
 
 /**

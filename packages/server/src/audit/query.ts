@@ -6,6 +6,7 @@ import { decodeCursor, type Page, toPage } from '../db/page.js';
 import type { AuditEventsTable } from '../db/schema.js';
 import type { ExportedCheckpoint, ExportHeader, ExportLine } from './export-format.js';
 import type { AuditOutcome, AuditRecord, CheckpointBody } from './model.js';
+import { indexPendingAuditEvents } from './indexer.js';
 import { toAuditRecord } from './store.js';
 
 /** What the audit trail can be filtered on. Every filter is answered from an index. */
@@ -29,7 +30,8 @@ export interface AuditFilter {
 /**
  * Equality filters, most selective first. Actor, subject and client are answered through
  * `audit_event_principals` (it lists every principal an event names) and then checked on their
- * column; the others have an index `(tenant_id, <column>, id)` of their own.
+ * column; a credential through `audit_event_credentials`; the others have an index
+ * `(tenant_id, <column>, id)` of their own.
  */
 const COLUMNS = [
   ['actor', 'actor_id'],
@@ -79,10 +81,17 @@ interface Equality {
   value: string;
 }
 
+/** A lookup table that drives a query: every event naming `value`. */
+interface Lookup {
+  table: 'audit_event_principals' | 'audit_event_credentials';
+  column: 'principal_id' | 'credential_id';
+  value: string;
+}
+
 /** A filter resolved for one tenant: the equality filters, the driving one first; a type prefix; time. */
 interface Plan {
   tenantId: string;
-  principal: string | undefined;
+  lookup: Lookup | undefined;
   equal: Equality[];
   /** A `token.*` style prefix (without the `*`), when the type filter is one. */
   typePrefix: string | undefined;
@@ -113,10 +122,17 @@ function planOf(tenantId: string, filter: AuditFilter): Plan {
       equal.push({ column, value });
     }
   }
-  // A principal filter (or else an actor, subject or client filter) drives through audit_event_principals.
+  // A principal filter (or else an actor, subject or client filter) drives through audit_event_principals,
+  // or else a credential filter through audit_event_credentials.
   const principal = filter.principal ?? PRINCIPAL_FILTERS.map((name) => filter[name]).find((v) => v !== undefined);
-  if (principal !== undefined) prefixDrives = false;
-  return { tenantId, principal, equal, typePrefix, prefixDrives, since: filter.since, until: filter.until };
+  const lookup: Lookup | undefined =
+    principal !== undefined
+      ? { table: 'audit_event_principals', column: 'principal_id', value: principal }
+      : filter.credential !== undefined
+        ? { table: 'audit_event_credentials', column: 'credential_id', value: filter.credential }
+        : undefined;
+  if (lookup !== undefined) prefixDrives = false;
+  return { tenantId, lookup, equal, typePrefix, prefixDrives, since: filter.since, until: filter.until };
 }
 
 /**
@@ -136,21 +152,22 @@ async function distinctTypes(db: Db, tenantId: string): Promise<string[]> {
 }
 
 /**
- * Runs one query. The first equality filter (or the principal join) drives the index scan; on
+ * Runs one query. The lookup join (or else the first equality filter) drives the index scan; on
  * SQLite every other condition is written `+column` so the planner cannot pick a less selective
  * index for it (PostgreSQL keeps statistics and chooses for itself).
  */
 function select(db: Db, kind: DbKind, plan: Plan, bounds: Bounds, direction: Direction, limit: number): Promise<AuditEventsTable[]> {
   const residual = (column: string): RawBuilder<unknown> => (kind === 'sqlite' ? sql`+${sql.ref(column)}` : sql`${sql.ref(column)}`);
-  const idColumn = plan.principal === undefined ? 'e.id' : 'p.event_id';
+  const { lookup } = plan;
+  const idColumn = lookup === undefined ? 'e.id' : 'p.event_id';
   const conditions: RawBuilder<SqlBool>[] = [];
-  if (plan.principal === undefined) {
+  if (lookup === undefined) {
     conditions.push(sql`${sql.ref('e.tenant_id')} = ${plan.tenantId}`);
   } else {
-    conditions.push(sql`${sql.ref('p.tenant_id')} = ${plan.tenantId}`, sql`${sql.ref('p.principal_id')} = ${plan.principal}`, sql`${residual('e.tenant_id')} = ${plan.tenantId}`);
+    conditions.push(sql`${sql.ref('p.tenant_id')} = ${plan.tenantId}`, sql`${sql.ref(`p.${lookup.column}`)} = ${lookup.value}`, sql`${residual('e.tenant_id')} = ${plan.tenantId}`);
   }
   plan.equal.forEach(({ column, value }, i) => {
-    const ref = i === 0 && plan.principal === undefined ? sql`${sql.ref(`e.${column}`)}` : residual(`e.${column}`);
+    const ref = i === 0 && lookup === undefined ? sql`${sql.ref(`e.${column}`)}` : residual(`e.${column}`);
     conditions.push(sql`${ref} = ${value}`);
   });
   if (plan.typePrefix !== undefined) conditions.push(sql`substr(${residual('e.type')}, 1, ${plan.typePrefix.length}) = ${plan.typePrefix}`);
@@ -160,12 +177,14 @@ function select(db: Db, kind: DbKind, plan: Plan, bounds: Bounds, direction: Dir
   if (bounds.above !== undefined) conditions.push(sql`${sql.ref(idColumn)} > ${bounds.above}`);
 
   const order = sql`${sql.ref(idColumn)} ${sql.raw(direction)}`;
-  if (plan.principal === undefined) {
+  if (lookup === undefined) {
     let query = db.selectFrom('audit_events as e').selectAll('e');
     for (const condition of conditions) query = query.where(condition);
     return query.orderBy(order).limit(limit).execute();
   }
-  let query = db.selectFrom('audit_event_principals as p').innerJoin('audit_events as e', 'e.id', 'p.event_id').selectAll('e');
+  // Both lookup tables have the same shape (tenant_id, <ref>, event_id); the conditions name the ref column.
+  const from = `${lookup.table} as p` as 'audit_event_principals as p';
+  let query = db.selectFrom(from).innerJoin('audit_events as e', 'e.id', 'p.event_id').selectAll('e');
   for (const condition of conditions) query = query.where(condition);
   return query.orderBy(order).limit(limit).execute();
 }
@@ -175,6 +194,8 @@ function select(db: Db, kind: DbKind, plan: Plan, bounds: Bounds, direction: Dir
  * as one exact-type index range per type, merged: a rare prefix never walks the whole trail.
  */
 async function fetchRows(db: Db, kind: DbKind, plan: Plan, bounds: Bounds, direction: Direction, limit: number): Promise<AuditEventsTable[]> {
+  // The lookups may trail the newest commits on SQLite: bring them up to date first.
+  if (plan.lookup !== undefined) await indexPendingAuditEvents(db, kind);
   if (plan.prefixDrives && plan.typePrefix !== undefined) {
     const prefix = plan.typePrefix;
     const types = (await distinctTypes(db, plan.tenantId)).filter((t) => t.startsWith(prefix));

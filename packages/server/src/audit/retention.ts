@@ -32,7 +32,7 @@ export interface RetainedSegment {
  * Deletes audit events older than each tenant's `auditRetentionDays`, in whole sealed segments so
  * that what remains still verifies: for each chain, the events up to the largest head S that a
  * valid checkpoint older than the cutoff sealed (so every deleted event is older than the cutoff
- * too), in one transaction with their `audit_event_principals` rows. Unsealed events and events
+ * too), in one transaction with their `audit_event_principals` and `audit_event_credentials` rows. Unsealed events and events
  * past a sealed boundary are never deleted; checkpoints are kept. The verifier accepts a chain
  * starting at S+1 exactly when such a checkpoint exists (`verify.ts`, `judgePrefix`).
  */
@@ -95,6 +95,7 @@ export async function applyAuditRetention(db: Db, now: number): Promise<Retained
       if (head?.hash !== hash) return 0;
       const ids = trx.selectFrom('audit_events').select('id').where('chain_id', '=', chainId).where('seq', '<=', seq);
       await trx.deleteFrom('audit_event_principals').where('tenant_id', '=', d.tenantId).where('event_id', 'in', ids).execute();
+      await trx.deleteFrom('audit_event_credentials').where('tenant_id', '=', d.tenantId).where('event_id', 'in', ids).execute();
       const result = await trx.deleteFrom('audit_events').where('chain_id', '=', chainId).where('seq', '<=', seq).executeTakeFirst();
       return Number(result.numDeletedRows);
     });

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { AuditEventPrincipalsTable, AuditEventsTable } from '../db/schema.js';
+import type { AuditEventsTable } from '../db/schema.js';
 
 const COLUMNS = [
   'id', 'tenant_id', 'chain_id', 'seq', 'prev_hash', 'hash', 'time', 'type', 'outcome', 'actor_id', 'actor_kind', 'subject_id',
@@ -7,21 +7,32 @@ const COLUMNS = [
 ] as const satisfies readonly (keyof AuditEventsTable)[];
 
 /**
- * Appends audit rows on SQLite with statements prepared once. Audit ingest is the hottest write
- * path (every token), and building a multi-row INSERT through the query builder costs more than
- * the insert itself. Called inside the writer's Kysely transaction, on the same connection.
+ * The writer's statements on SQLite, prepared once. Audit ingest is the hottest write path (every
+ * token), and building statements through the query builder costs more than running them. Called
+ * inside the writer's Kysely transaction, on the same connection. The principal and credential
+ * lookups are not written here: the indexer builds them behind the commit (audit/indexer.ts).
  */
 export class SqliteAuditAppender {
   private readonly insertEvent: BetterSqlite3.Statement<unknown[]>;
-  private readonly insertPrincipal: BetterSqlite3.Statement<unknown[]>;
+  private readonly readHead: BetterSqlite3.Statement<[string], { head_seq: number; head_hash: string }>;
+  private readonly writeHead: BetterSqlite3.Statement<[number, string, string]>;
 
   constructor(sqlite: BetterSqlite3.Database) {
     this.insertEvent = sqlite.prepare(`INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
-    this.insertPrincipal = sqlite.prepare('INSERT INTO audit_event_principals (tenant_id, principal_id, event_id) VALUES (?, ?, ?)');
+    this.readHead = sqlite.prepare('SELECT head_seq, head_hash FROM audit_chains WHERE id = ?');
+    this.writeHead = sqlite.prepare('UPDATE audit_chains SET head_seq = ?, head_hash = ? WHERE id = ?');
   }
 
-  append(rows: AuditEventsTable[], principals: AuditEventPrincipalsTable[]): void {
+  head(chainId: string): { seq: number; hash: string } | undefined {
+    const row = this.readHead.get(chainId);
+    return row && { seq: row.head_seq, hash: row.head_hash };
+  }
+
+  setHead(chainId: string, seq: number, hash: string): void {
+    this.writeHead.run(seq, hash, chainId);
+  }
+
+  append(rows: AuditEventsTable[]): void {
     for (const row of rows) this.insertEvent.run(COLUMNS.map((c) => row[c]));
-    for (const p of principals) this.insertPrincipal.run(p.tenant_id, p.principal_id, p.event_id);
   }
 }

@@ -1,6 +1,6 @@
 import type { Db, DbKind } from '../db/connect.js';
 import { parseJson } from '../db/json.js';
-import type { AuditCheckpointsTable, AuditEventPrincipalsTable, AuditEventsTable } from '../db/schema.js';
+import type { AuditCheckpointsTable, AuditEventsTable } from '../db/schema.js';
 import { GENESIS } from './chain.js';
 import type { AuditOutcome, AuditRecord } from './model.js';
 
@@ -43,7 +43,7 @@ export const auditChainStore = {
   async createChain(db: Db, chain: { id: string; tenantId: string; writerId: string; createdAt: number }): Promise<void> {
     await db
       .insertInto('audit_chains')
-      .values({ id: chain.id, tenant_id: chain.tenantId, writer_id: chain.writerId, created_at: chain.createdAt, head_seq: 0, head_hash: GENESIS })
+      .values({ id: chain.id, tenant_id: chain.tenantId, writer_id: chain.writerId, created_at: chain.createdAt, head_seq: 0, head_hash: GENESIS, indexed_seq: 0 })
       .execute();
   },
 
@@ -58,13 +58,27 @@ export const auditChainStore = {
     return row && { seq: row.head_seq, hash: row.head_hash };
   },
 
-  async setHead(db: Db, chainId: string, seq: number, hash: string): Promise<void> {
-    await db.updateTable('audit_chains').set({ head_seq: seq, head_hash: hash }).where('id', '=', chainId).execute();
+  /** Advances a chain's head; `indexed` when the events' lookups were written in the same transaction. */
+  async setHead(db: Db, chainId: string, seq: number, hash: string, indexed: boolean): Promise<void> {
+    await db
+      .updateTable('audit_chains')
+      .set(indexed ? { head_seq: seq, head_hash: hash, indexed_seq: seq } : { head_seq: seq, head_hash: hash })
+      .where('id', '=', chainId)
+      .execute();
   },
 
-  async insertEvents(db: Db, rows: AuditEventsTable[], principals: AuditEventPrincipalsTable[]): Promise<void> {
+  async insertEvents(db: Db, rows: AuditEventsTable[]): Promise<void> {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await db.insertInto('audit_events').values(rows.slice(i, i + INSERT_CHUNK)).execute();
-    for (let i = 0; i < principals.length; i += INSERT_CHUNK) await db.insertInto('audit_event_principals').values(principals.slice(i, i + INSERT_CHUNK)).execute();
+  },
+
+  /** Chains with committed events that are not in the lookups yet. */
+  async unindexedChains(db: Db): Promise<{ id: string; indexedSeq: number; headSeq: number }[]> {
+    const rows = await db.selectFrom('audit_chains').select(['id', 'indexed_seq', 'head_seq']).whereRef('indexed_seq', '<', 'head_seq').orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, indexedSeq: Number(r.indexed_seq), headSeq: Number(r.head_seq) }));
+  },
+
+  async setIndexed(db: Db, chainId: string, seq: number): Promise<void> {
+    await db.updateTable('audit_chains').set({ indexed_seq: seq }).where('id', '=', chainId).where('indexed_seq', '<', seq).execute();
   },
 
   async insertCheckpoint(db: Db, row: AuditCheckpointsTable): Promise<void> {

@@ -3,6 +3,7 @@ import type { Envelope } from '../crypto/envelope.js';
 import type { Db, DbKind } from '../db/connect.js';
 import { newId } from '../crypto/ids.js';
 import type { Logger } from '../logger.js';
+import { AUDIT_INDEX_CADENCE, AuditIndexer } from './indexer.js';
 import { AuditSealer } from './sealer.js';
 import { type AuditKey, loadAuditKey } from './signing-key.js';
 import { AuditWriter } from './writer.js';
@@ -30,7 +31,7 @@ export interface AuditTrail {
   stop(): Promise<void>;
 }
 
-/** The writer, its audit key and the sealing cadence of one process. */
+/** The writer, its audit key, the sealing cadence and the lookup indexer of one process. */
 export async function startAuditTrail(opts: AuditTrailOptions): Promise<AuditTrail> {
   const writerId = newId();
   const key = await loadAuditKey(opts.db, opts.envelope, opts.clock());
@@ -44,9 +45,12 @@ export async function startAuditTrail(opts: AuditTrailOptions): Promise<AuditTra
     sealing = sealing.then(() => sealer.seal()).catch((error: unknown) => opts.log.error({ err: error }, 'audit checkpoint failed'));
     return sealing;
   };
+  // SQLite builds the principal and credential lookups behind the commit; PostgreSQL writes them in it.
+  const indexer = opts.dbKind === 'sqlite' ? new AuditIndexer({ db: opts.db, dbKind: opts.dbKind, log: opts.log, ...AUDIT_INDEX_CADENCE }) : undefined;
   const unsubscribe = writer.onCommit((events) => {
     sinceSeal += events;
     if (sinceSeal >= opts.sealEveryEvents) void seal();
+    indexer?.committed(events);
   });
   const timer = setInterval(() => void seal(), opts.sealIntervalMs);
   timer.unref();
@@ -60,6 +64,7 @@ export async function startAuditTrail(opts: AuditTrailOptions): Promise<AuditTra
       clearInterval(timer);
       unsubscribe();
       await writer.drain();
+      await indexer?.stop();
       await seal();
     },
   };

@@ -1,10 +1,11 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Db, DbKind } from '../db/connect.js';
 import { SqliteAuditAppender } from './sqlite-append.js';
-import type { AuditEventPrincipalsTable, AuditEventsTable } from '../db/schema.js';
+import type { AuditEventsTable } from '../db/schema.js';
 import { newId } from '../crypto/ids.js';
 import type { Logger } from '../logger.js';
 import { eventHash, GENESIS } from './chain.js';
+import { indexChainRange } from './indexer.js';
 import { type AuditEventInput, type DirectoryEvent, directoryEventInput } from './model.js';
 import { auditChainStore } from './store.js';
 
@@ -139,23 +140,29 @@ export class AuditWriter {
     }
 
     const rows: AuditEventsTable[] = [];
-    const principals: AuditEventPrincipalsTable[] = [];
+    const ranges: { chainId: string; fromSeq: number; toSeq: number }[] = [];
     // Lock chains in a fixed order so concurrent transactions cannot deadlock.
     for (const tenantId of [...byTenant.keys()].sort()) {
       const chainId = this.chainFor(tenantId);
-      let { seq, hash } = await this.lockOrCreate(trx, chainId, tenantId);
+      const head = await this.lockOrCreate(trx, chainId, tenantId);
+      let { seq, hash } = head;
       for (const { event, time } of byTenant.get(tenantId) ?? []) {
         seq += 1;
         const row = this.toRow(event, chainId, seq, hash, time);
-        hash = eventHash(row);
-        const stored: AuditEventsTable = { ...row, hash };
-        rows.push(stored);
-        for (const principalId of namedPrincipals(event)) principals.push({ tenant_id: tenantId, principal_id: principalId, event_id: stored.id });
+        row.hash = hash = eventHash(row);
+        rows.push(row);
       }
-      await auditChainStore.setHead(trx, chainId, seq, hash);
+      ranges.push({ chainId, fromSeq: head.seq, toSeq: seq });
+      if (this.appender) this.appender.setHead(chainId, seq, hash);
+      else await auditChainStore.setHead(trx, chainId, seq, hash, true);
     }
-    if (this.appender) this.appender.append(rows, principals);
-    else await auditChainStore.insertEvents(trx, rows, principals);
+    if (this.appender) {
+      // SQLite: the principal and credential lookups are built behind the commit (audit/indexer.ts).
+      this.appender.append(rows);
+      return;
+    }
+    await auditChainStore.insertEvents(trx, rows);
+    for (const r of ranges) await indexChainRange(trx, this.opts.dbKind, r.chainId, r.fromSeq, r.toSeq);
   }
 
   /** This writer's chain for a tenant. */
@@ -170,13 +177,14 @@ export class AuditWriter {
 
   /** Locks the chain's head, creating the chain in this transaction on first use (a rollback undoes both). */
   private async lockOrCreate(trx: Db, chainId: string, tenantId: string): Promise<{ seq: number; hash: string }> {
-    const head = await auditChainStore.lockHead(trx, this.opts.dbKind, chainId);
+    const head = this.appender ? this.appender.head(chainId) : await auditChainStore.lockHead(trx, this.opts.dbKind, chainId);
     if (head) return head;
     await auditChainStore.createChain(trx, { id: chainId, tenantId, writerId: this.opts.writerId, createdAt: this.opts.clock() });
     return { seq: 0, hash: GENESIS };
   }
 
-  private toRow(e: AuditEventInput, chainId: string, seq: number, prevHash: string, time: number): Omit<AuditEventsTable, 'hash'> {
+  /** The stored row; `hash` is filled in once the row is complete. */
+  private toRow(e: AuditEventInput, chainId: string, seq: number, prevHash: string, time: number): AuditEventsTable {
     const data = e.delegation && e.delegation.length > 0 ? { ...(e.data ?? {}), delegation: e.delegation } : (e.data ?? {});
     return {
       id: newId(),
@@ -184,6 +192,7 @@ export class AuditWriter {
       chain_id: chainId,
       seq,
       prev_hash: prevHash,
+      hash: '',
       time,
       type: e.type,
       outcome: e.outcome,
@@ -203,13 +212,4 @@ export class AuditWriter {
       data: JSON.stringify(data),
     };
   }
-}
-
-/** Every principal an event names, for the "anywhere in the chain" filter. */
-function namedPrincipals(e: AuditEventInput): Set<string> {
-  const ids = new Set<string>();
-  for (const id of [e.actorId, e.subjectId, e.clientId, e.target?.type === 'principal' ? e.target.id : null, ...(e.delegation ?? [])]) {
-    if (id) ids.add(id);
-  }
-  return ids;
 }

@@ -6,6 +6,7 @@ import { managedNodes } from './migrations/0005_managed_nodes.js';
 import { agents } from './migrations/0006_agents.js';
 import { dpopExchange } from './migrations/0007_dpop_exchange.js';
 import { boundRefreshTokens } from './migrations/0008_bound_refresh_tokens.js';
+import { auditDeferredIndex } from './migrations/0009_audit_deferred_index.js';
 
 /** One set of migrations for every dialect: only portable types (text, bigint, integer). */
 const migrations: Record<string, Migration> = {
@@ -206,6 +207,7 @@ const migrations: Record<string, Migration> = {
   '0006_agents': agents,
   '0007_dpop_exchange': dpopExchange,
   '0008_bound_refresh_tokens': boundRefreshTokens,
+  '0009_audit_deferred_index': auditDeferredIndex,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -112,6 +112,8 @@ export interface AuditChainsTable {
   created_at: number;
   head_seq: number;
   head_hash: string;
+  /** Events up to this seq are in the principal and credential lookups (audit/indexer.ts). */
+  indexed_seq: number;
 }
 
 export interface AuditEventsTable {
@@ -143,6 +145,12 @@ export interface AuditEventsTable {
 export interface AuditEventPrincipalsTable {
   tenant_id: string;
   principal_id: string;
+  event_id: string;
+}
+
+export interface AuditEventCredentialsTable {
+  tenant_id: string;
+  credential_id: string;
   event_id: string;
 }
 
@@ -448,6 +456,7 @@ export interface Database {
   audit_chains: AuditChainsTable;
   audit_events: AuditEventsTable;
   audit_event_principals: AuditEventPrincipalsTable;
+  audit_event_credentials: AuditEventCredentialsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_keys: AuditKeysTable;
   oauth_clients: OAuthClientsTable;

@@ -161,7 +161,7 @@ scenario('an unsealed event older than a later checkpoint of its writer is inser
   await other.seal();
   // A chain of `trail`'s writer, backdated before its checkpoint, that no checkpoint names.
   const chain = 'forged-registered-chain';
-  await conn.db.insertInto('audit_chains').values({ id: chain, tenant_id: trail.tenantId, writer_id: trail.writerId, created_at: 0, head_seq: 1, head_hash: 'x' }).execute();
+  await conn.db.insertInto('audit_chains').values({ id: chain, tenant_id: trail.tenantId, writer_id: trail.writerId, created_at: 0, head_seq: 1, head_hash: 'x', indexed_seq: 0 }).execute();
   const row = forgedRow({ tenant_id: trail.tenantId, chain_id: chain, seq: 1, prev_hash: '', time: trail.clock.now() - DAY });
   await conn.db.insertInto('audit_events').values(row).execute();
   await conn.db.updateTable('audit_chains').set({ head_hash: row.hash }).where('id', '=', chain).execute();

@@ -146,6 +146,6 @@ export function sorted(ids: string[]): string[] {
 }
 
 /** An audit writer over `db` with a fixed clock (T0) and a silent logger. */
-export function auditWriter(db: Db, kind: DbKind = 'sqlite', clock: () => number = () => T0): AuditWriter {
+export function auditWriter(db: Db, kind: DbKind, clock: () => number = () => T0): AuditWriter {
   return new AuditWriter({ db, dbKind: kind, log: pino({ level: 'silent' }), clock, writerId: newId() });
 }

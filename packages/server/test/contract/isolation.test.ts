@@ -8,7 +8,7 @@ import { consentStore } from '../../src/consents/store.js';
 import { newId } from '../../src/crypto/ids.js';
 import { auditWriter } from './fixtures.js';
 import { credentialStore } from '../../src/credentials/store.js';
-import type { Db } from '../../src/db/connect.js';
+import type { Db, DbKind } from '../../src/db/connect.js';
 import { grantStore } from '../../src/grants/store.js';
 import { principalStore } from '../../src/principals/store.js';
 import { resourceStore } from '../../src/resources/store.js';
@@ -72,7 +72,7 @@ const NOW = T0 + 60_000;
 const FEDERATED_ISSUER = 'https://token.actions.githubusercontent.com';
 const FEDERATED_AUDIENCE = 'api://signet';
 
-async function createWorld(db: Db): Promise<World> {
+async function createWorld(db: Db, kind: DbKind): Promise<World> {
   const tenantId = await newTenant(db);
   const user = principal(tenantId, { kind: 'user', displayName: 'Ada' });
   const agent = principal(tenantId, { kind: 'agent', displayName: 'Triage', sponsors: [user.id] });
@@ -116,7 +116,7 @@ async function createWorld(db: Db): Promise<World> {
   const receiver = { id: newId(), tenantId, endpointUrl: 'https://rs.example/events', audience: 'https://rs.example', authorization: null, description: null, createdAt: T0 };
   await ssfStore.insertReceiver(db, receiver);
   await ssfStore.enqueue(db, [{ id: newId(), tenantId, receiverId: receiver.id, signal: { type: 'https://schemas.openid.net/secevent/caep/event-type/session-revoked', subject: { format: 'iss_sub', iss: 'https://signet.example/t', sub: bpAgent.id }, event: {} }, now: T0 }]);
-  await auditWriter(db).recordInTransaction(db, [
+  await auditWriter(db, kind).recordInTransaction(db, [
     { tenantId, type: 'principal.created', actor: { id: user.id, jti: 'jti-1', tenantId }, target: { type: 'principal', id: service.id }, after: { id: service.id } },
   ]);
   return {
@@ -634,9 +634,9 @@ describe('tenant isolation coverage', () => {
 describeEachBackend('storage contract: tenant isolation', (conn) => {
   let ctx: Ctx;
   before(async () => {
-    const { db } = conn();
-    const a = await createWorld(db);
-    const b = await createWorld(db);
+    const { db, kind } = conn();
+    const a = await createWorld(db, kind);
+    const b = await createWorld(db, kind);
     await seedSignIn(db, a, b);
     const bIds = [b.tenantId, ...Object.values(b)];
     ctx = {

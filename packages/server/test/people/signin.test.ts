@@ -75,11 +75,12 @@ describe('people: password sign-in and sessions', () => {
       return performance.now() - t0;
     };
     await time('nobody');
-    let known = 0;
-    let unknown = 0;
-    for (let i = 0; i < 4; i++) {
-      known += await time('alice');
-      unknown += await time('nobody');
+    // The fastest of several runs of each: other work on a busy machine only ever adds time.
+    let known = Infinity;
+    let unknown = Infinity;
+    for (let i = 0; i < 6; i++) {
+      known = Math.min(known, await time('alice'));
+      unknown = Math.min(unknown, await time('nobody'));
     }
     const ratio = unknown / known;
     assert.ok(ratio > 0.6 && ratio < 1.6, `unknown/known verification time ratio ${ratio.toFixed(2)}`);

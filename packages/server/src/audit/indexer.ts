@@ -1,0 +1,113 @@
+import { sql } from 'kysely';
+import type { Db, DbKind } from '../db/connect.js';
+import type { Logger } from '../logger.js';
+import { auditChainStore } from './store.js';
+
+/**
+ * Writes the principal and credential lookups of a chain's events `fromSeq < seq ≤ toSeq`, from the
+ * stored rows, in the database: every principal an event names (actor, subject, client, a principal
+ * target, each delegation hop in `data.delegation`) and its credential. Rows already there are
+ * skipped, so indexing a range twice (after a crash, or by two processes) only repeats work.
+ */
+export async function indexChainRange(db: Db, kind: DbKind, chainId: string, fromSeq: number, toSeq: number): Promise<void> {
+  const range = sql`e.chain_id = ${chainId} AND e.seq > ${fromSeq} AND e.seq <= ${toSeq}`;
+  const hops =
+    kind === 'sqlite'
+      ? sql`SELECT e.tenant_id, j.value, e.id FROM audit_events e, json_each(e.data, '$.delegation') j
+            WHERE ${range} AND e.data LIKE '%"delegation"%' AND json_type(e.data, '$.delegation') = 'array' AND j.type = 'text'`
+      : sql`SELECT e.tenant_id, j.value #>> '{}', e.id FROM audit_events e, jsonb_array_elements(e.data::jsonb -> 'delegation') j(value)
+            WHERE ${range} AND e.data LIKE '%"delegation"%' AND jsonb_typeof(e.data::jsonb -> 'delegation') = 'array' AND jsonb_typeof(j.value) = 'string'`;
+  await sql`INSERT INTO audit_event_principals (tenant_id, principal_id, event_id)
+            SELECT e.tenant_id, e.actor_id, e.id FROM audit_events e WHERE ${range} AND e.actor_id IS NOT NULL
+            UNION ALL SELECT e.tenant_id, e.subject_id, e.id FROM audit_events e WHERE ${range} AND e.subject_id IS NOT NULL
+            UNION ALL SELECT e.tenant_id, e.client_id, e.id FROM audit_events e WHERE ${range} AND e.client_id IS NOT NULL
+            UNION ALL SELECT e.tenant_id, e.target_id, e.id FROM audit_events e WHERE ${range} AND e.target_type = 'principal' AND e.target_id IS NOT NULL
+            UNION ALL ${hops}
+            ON CONFLICT DO NOTHING`.execute(db);
+  await sql`INSERT INTO audit_event_credentials (tenant_id, credential_id, event_id)
+            SELECT e.tenant_id, e.credential_id, e.id FROM audit_events e WHERE ${range} AND e.credential_id IS NOT NULL
+            ON CONFLICT DO NOTHING`.execute(db);
+}
+
+/** Most events one pass indexes (one transaction). */
+const PASS_EVENTS = 20_000;
+
+/**
+ * Brings the lookups up to date with every committed event, chain by chain from each chain's
+ * `indexed_seq`, in one transaction; returns how many events it indexed. Queries that use the
+ * lookups call this first, so a filtered read sees every committed event. (On PostgreSQL the writer
+ * indexes in its own commit and there is nothing to do.)
+ */
+export async function indexPendingAuditEvents(db: Db, kind: DbKind, maxEvents = PASS_EVENTS): Promise<number> {
+  if ((await auditChainStore.unindexedChains(db)).length === 0) return 0;
+  return db.transaction().execute(async (trx) => {
+    let total = 0;
+    for (const chain of await auditChainStore.unindexedChains(trx)) {
+      const to = Math.min(chain.headSeq, chain.indexedSeq + (maxEvents - total));
+      await indexChainRange(trx, kind, chain.id, chain.indexedSeq, to);
+      await auditChainStore.setIndexed(trx, chain.id, to);
+      total += to - chain.indexedSeq;
+      if (total >= maxEvents) break;
+    }
+    return total;
+  });
+}
+
+/** Lookup passes on SQLite: after this many committed events, or this often. */
+export const AUDIT_INDEX_CADENCE = { everyEvents: 8192, intervalMs: 200 } as const;
+
+export interface AuditIndexerOptions {
+  db: Db;
+  dbKind: DbKind;
+  log: Logger;
+  /** Index as soon as this many events were committed since the last pass. */
+  everyEvents: number;
+  /** Index at least this often. */
+  intervalMs: number;
+}
+
+/**
+ * Runs `indexPendingAuditEvents` behind the writer on SQLite, where a commit writes every page it
+ * touches: a lookup keyed by principal or credential touches a different page for nearly every
+ * event, so writing it in each small group commit cost more than the events themselves. A pass
+ * after `everyEvents` committed events or every `intervalMs` writes each page once for many events.
+ */
+export class AuditIndexer {
+  private running: Promise<void> = Promise.resolve();
+  private queued = false;
+  private since = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly opts: AuditIndexerOptions) {
+    this.timer = setInterval(() => void this.kick(), opts.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Counts committed events (the writer's onCommit). */
+  committed(events: number): void {
+    this.since += events;
+    if (this.since >= this.opts.everyEvents) void this.kick();
+  }
+
+  /** Runs a pass after the current one (at most one waits). */
+  kick(): Promise<void> {
+    if (this.queued) return this.running;
+    this.queued = true;
+    this.running = this.running.then(async () => {
+      this.queued = false;
+      this.since = 0;
+      try {
+        while ((await indexPendingAuditEvents(this.opts.db, this.opts.dbKind)) === PASS_EVENTS);
+      } catch (error) {
+        this.opts.log.error({ err: error }, 'audit indexing failed; filtered audit reads index what they need themselves');
+      }
+    });
+    return this.running;
+  }
+
+  /** Stops the cadence after a last pass. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.kick();
+  }
+}

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { pino } from 'pino';
+import { indexPendingAuditEvents } from '../../src/audit/indexer.js';
+import type { AuditEventInput } from '../../src/audit/model.js';
+import { auditQuery } from '../../src/audit/query.js';
+import { AuditWriter } from '../../src/audit/writer.js';
+import { newId } from '../../src/crypto/ids.js';
+import type { Connection } from '../../src/db/connect.js';
+import { describeEachBackend } from '../contract/backends.js';
+import { newTrail } from './trail-fixture.js';
+
+const silent = pino({ level: 'silent' });
+
+describeEachBackend('audit lookups (principals and credentials)', (connection) => {
+  const A = newId();
+  const U = newId();
+  const X = newId();
+  const Y = newId();
+  const T = newId();
+  const C = newId();
+
+  /** A writer as the server runs it: on SQLite with the prepared appender, which leaves the lookups to the indexer. */
+  async function setup(conn: Connection) {
+    const { tenantId } = await newTrail(conn);
+    const writer = new AuditWriter({ db: conn.db, dbKind: conn.kind, sqlite: conn.sqlite, log: silent, clock: Date.now, writerId: newId() });
+    const events: AuditEventInput[] = [
+      { tenantId, type: 'token.issued', outcome: 'success', actorId: A, actorKind: 'service', clientId: A, credentialId: C, credentialType: 'secret' },
+      { tenantId, type: 'token.exchanged', outcome: 'success', actorId: Y, subjectId: U, clientId: A, delegation: [Y, X] },
+      { tenantId, type: 'principal.disabled', outcome: 'success', actorId: U, target: { type: 'principal', id: T } },
+      { tenantId, type: 'token.refused', outcome: 'failure', data: { delegation: 'not a list' } },
+    ];
+    await Promise.all(events.map((e) => writer.record(e)));
+    const ids = (await conn.db.selectFrom('audit_events').select(['id', 'type']).where('tenant_id', '=', tenantId).execute()).reduce(
+      (m, r) => m.set(r.type, r.id),
+      new Map<string, string>(),
+    );
+    return { tenantId, ids };
+  }
+
+  const lookups = async (conn: Connection, tenantId: string) => {
+    const principals = await conn.db.selectFrom('audit_event_principals').select(['principal_id', 'event_id']).where('tenant_id', '=', tenantId).execute();
+    const credentials = await conn.db.selectFrom('audit_event_credentials').select(['credential_id', 'event_id']).where('tenant_id', '=', tenantId).execute();
+    return {
+      principals: principals.map((r) => `${r.principal_id}→${r.event_id}`).sort(),
+      credentials: credentials.map((r) => `${r.credential_id}→${r.event_id}`).sort(),
+    };
+  };
+
+  const expected = (ids: Map<string, string>) => ({
+    principals: [
+      `${A}→${ids.get('token.issued')}`,
+      `${Y}→${ids.get('token.exchanged')}`,
+      `${U}→${ids.get('token.exchanged')}`,
+      `${A}→${ids.get('token.exchanged')}`,
+      `${X}→${ids.get('token.exchanged')}`,
+      `${U}→${ids.get('principal.disabled')}`,
+      `${T}→${ids.get('principal.disabled')}`,
+    ].sort(),
+    credentials: [`${C}→${ids.get('token.issued')}`],
+  });
+
+  it('every principal an event names and its credential; on SQLite built after the commit, on PostgreSQL in it', async () => {
+    const conn = connection();
+    const { tenantId, ids } = await setup(conn);
+    if (conn.kind === 'sqlite') {
+      assert.deepEqual(await lookups(conn, tenantId), { principals: [], credentials: [] });
+      assert.equal(await indexPendingAuditEvents(conn.db, conn.kind), 4);
+    }
+    assert.deepEqual(await lookups(conn, tenantId), expected(ids));
+    assert.equal(await indexPendingAuditEvents(conn.db, conn.kind), 0);
+    const chains = await conn.db.selectFrom('audit_chains').select(['head_seq', 'indexed_seq']).where('tenant_id', '=', tenantId).where('head_seq', '>', 0).execute();
+    assert.deepEqual(chains.map((c) => [Number(c.head_seq), Number(c.indexed_seq)]), [[4, 4]]);
+  });
+
+  it('indexing a range again (a crash between commit and index, or another process) adds nothing twice', async () => {
+    const conn = connection();
+    const { tenantId, ids } = await setup(conn);
+    await indexPendingAuditEvents(conn.db, conn.kind);
+    await conn.db.updateTable('audit_chains').set({ indexed_seq: 0 }).where('tenant_id', '=', tenantId).execute();
+    assert.equal(await indexPendingAuditEvents(conn.db, conn.kind), 4);
+    assert.deepEqual(await lookups(conn, tenantId), expected(ids));
+  });
+
+  it('a filtered read right after the commit finds the event, before any indexing pass', async () => {
+    const conn = connection();
+    const { tenantId, ids } = await setup(conn);
+    const found = async (filter: Parameters<typeof auditQuery.list>[3]) =>
+      (await auditQuery.list(conn.db, conn.kind, tenantId, filter, { limit: 10 })).items.map((e) => e.type).sort();
+    assert.deepEqual(await found({ credential: C }), ['token.issued']);
+    assert.deepEqual(await found({ principal: X }), ['token.exchanged']);
+    assert.deepEqual(await found({ principal: A }), ['token.exchanged', 'token.issued']);
+    assert.deepEqual(await found({ actor: A, credential: C }), ['token.issued']);
+    assert.deepEqual(await found({ principal: T, type: 'principal.*' }), ['principal.disabled']);
+    assert.deepEqual(await found({ credential: newId() }), []);
+    assert.ok(ids.size === 4);
+  });
+
+  it('indexes in passes of at most the given size, each chain from where it stopped', async () => {
+    const conn = connection();
+    const { tenantId, ids } = await setup(conn);
+    if (conn.kind === 'sqlite') {
+      assert.equal(await indexPendingAuditEvents(conn.db, conn.kind, 3), 3);
+      assert.equal(await indexPendingAuditEvents(conn.db, conn.kind, 3), 1);
+    }
+    assert.deepEqual(await lookups(conn, tenantId), expected(ids));
+  });
+});
