@@ -10,22 +10,28 @@ import { auditChainStore } from './store.js';
  * skipped, so indexing a range twice (after a crash, or by two processes) only repeats work.
  */
 export async function indexChainRange(db: Db, kind: DbKind, chainId: string, fromSeq: number, toSeq: number): Promise<void> {
-  const range = sql`e.chain_id = ${chainId} AND e.seq > ${fromSeq} AND e.seq <= ${toSeq}`;
+  // The range is read once into a small temporary result (the refs and whether `data` names a delegation).
+  const range = sql`WITH r AS MATERIALIZED (
+      SELECT tenant_id, id, actor_id, subject_id, client_id, CASE WHEN target_type = 'principal' THEN target_id END AS target_id,
+             CASE WHEN data LIKE '%"delegation"%' THEN data END AS hops
+      FROM audit_events WHERE chain_id = ${chainId} AND seq > ${fromSeq} AND seq <= ${toSeq})`;
   const hops =
     kind === 'sqlite'
-      ? sql`SELECT e.tenant_id, j.value, e.id FROM audit_events e, json_each(e.data, '$.delegation') j
-            WHERE ${range} AND e.data LIKE '%"delegation"%' AND json_type(e.data, '$.delegation') = 'array' AND j.type = 'text'`
-      : sql`SELECT e.tenant_id, j.value #>> '{}', e.id FROM audit_events e, jsonb_array_elements(e.data::jsonb -> 'delegation') j(value)
-            WHERE ${range} AND e.data LIKE '%"delegation"%' AND jsonb_typeof(e.data::jsonb -> 'delegation') = 'array' AND jsonb_typeof(j.value) = 'string'`;
-  await sql`INSERT INTO audit_event_principals (tenant_id, principal_id, event_id)
-            SELECT e.tenant_id, e.actor_id, e.id FROM audit_events e WHERE ${range} AND e.actor_id IS NOT NULL
-            UNION ALL SELECT e.tenant_id, e.subject_id, e.id FROM audit_events e WHERE ${range} AND e.subject_id IS NOT NULL
-            UNION ALL SELECT e.tenant_id, e.client_id, e.id FROM audit_events e WHERE ${range} AND e.client_id IS NOT NULL
-            UNION ALL SELECT e.tenant_id, e.target_id, e.id FROM audit_events e WHERE ${range} AND e.target_type = 'principal' AND e.target_id IS NOT NULL
+      ? sql`SELECT r.tenant_id, j.value, r.id FROM r, json_each(r.hops, '$.delegation') j
+            WHERE r.hops IS NOT NULL AND json_type(r.hops, '$.delegation') = 'array' AND j.type = 'text'`
+      : sql`SELECT r.tenant_id, j.value #>> '{}', r.id FROM r, jsonb_array_elements(r.hops::jsonb -> 'delegation') j(value)
+            WHERE r.hops IS NOT NULL AND jsonb_typeof(r.hops::jsonb -> 'delegation') = 'array' AND jsonb_typeof(j.value) = 'string'`;
+  await sql`${range}
+            INSERT INTO audit_event_principals (tenant_id, principal_id, event_id)
+            SELECT tenant_id, actor_id, id FROM r WHERE actor_id IS NOT NULL
+            UNION ALL SELECT tenant_id, subject_id, id FROM r WHERE subject_id IS NOT NULL
+            UNION ALL SELECT tenant_id, client_id, id FROM r WHERE client_id IS NOT NULL AND client_id IS DISTINCT FROM actor_id
+            UNION ALL SELECT tenant_id, target_id, id FROM r WHERE target_id IS NOT NULL
             UNION ALL ${hops}
             ON CONFLICT DO NOTHING`.execute(db);
   await sql`INSERT INTO audit_event_credentials (tenant_id, credential_id, event_id)
-            SELECT e.tenant_id, e.credential_id, e.id FROM audit_events e WHERE ${range} AND e.credential_id IS NOT NULL
+            SELECT tenant_id, credential_id, id FROM audit_events
+            WHERE chain_id = ${chainId} AND seq > ${fromSeq} AND seq <= ${toSeq} AND credential_id IS NOT NULL
             ON CONFLICT DO NOTHING`.execute(db);
 }
 
@@ -33,16 +39,17 @@ export async function indexChainRange(db: Db, kind: DbKind, chainId: string, fro
 const PASS_EVENTS = 20_000;
 
 /**
- * Brings the lookups up to date with every committed event, chain by chain from each chain's
- * `indexed_seq`, in one transaction; returns how many events it indexed. Queries that use the
- * lookups call this first, so a filtered read sees every committed event. (On PostgreSQL the writer
- * indexes in its own commit and there is nothing to do.)
+ * Brings the lookups up to date with every committed event (of one tenant, or all), chain by
+ * chain from each chain's `indexed_seq`, in one transaction; returns how many events it indexed.
+ * Queries that use the lookups call this for their tenant first, so a filtered read sees every
+ * committed event. (On PostgreSQL the writer indexes in its own commit and there is nothing to do.)
  */
-export async function indexPendingAuditEvents(db: Db, kind: DbKind, maxEvents = PASS_EVENTS): Promise<number> {
-  if ((await auditChainStore.unindexedChains(db)).length === 0) return 0;
+export async function indexPendingAuditEvents(db: Db, kind: DbKind, opts: { tenantId?: string; maxEvents?: number } = {}): Promise<number> {
+  const maxEvents = opts.maxEvents ?? PASS_EVENTS;
+  if ((await auditChainStore.unindexedChains(db, opts.tenantId)).length === 0) return 0;
   return db.transaction().execute(async (trx) => {
     let total = 0;
-    for (const chain of await auditChainStore.unindexedChains(trx)) {
+    for (const chain of await auditChainStore.unindexedChains(trx, opts.tenantId)) {
       const to = Math.min(chain.headSeq, chain.indexedSeq + (maxEvents - total));
       await indexChainRange(trx, kind, chain.id, chain.indexedSeq, to);
       await auditChainStore.setIndexed(trx, chain.id, to);

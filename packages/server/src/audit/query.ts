@@ -30,8 +30,9 @@ export interface AuditFilter {
 /**
  * Equality filters, most selective first. Actor, subject and client are answered through
  * `audit_event_principals` (it lists every principal an event names) and then checked on their
- * column; a credential through `audit_event_credentials`; the others have an index
- * `(tenant_id, <column>, id)` of their own.
+ * column; a credential through `audit_event_credentials`; type and resource have an index
+ * `(tenant_id, <column>, id)` of their own; `outcome=failure` has a partial index `(tenant_id, id)`
+ * of failures, and `outcome=success` (most events) is checked on the rows of `(tenant_id, id)`.
  */
 const COLUMNS = [
   ['actor', 'actor_id'],
@@ -168,7 +169,9 @@ function select(db: Db, kind: DbKind, plan: Plan, bounds: Bounds, direction: Dir
   }
   plan.equal.forEach(({ column, value }, i) => {
     const ref = i === 0 && lookup === undefined ? sql`${sql.ref(`e.${column}`)}` : residual(`e.${column}`);
-    conditions.push(sql`${ref} = ${value}`);
+    // SQLite uses the partial index of failures only when the query names the outcome literally.
+    const operand = column === 'outcome' && (value === 'failure' || value === 'success') ? sql.lit(value) : sql`${value}`;
+    conditions.push(sql`${ref} = ${operand}`);
   });
   if (plan.typePrefix !== undefined) conditions.push(sql`substr(${residual('e.type')}, 1, ${plan.typePrefix.length}) = ${plan.typePrefix}`);
   if (plan.since !== undefined) conditions.push(sql`${sql.ref(idColumn)} >= ${idFloor(plan.since - TIME_SLACK_MS)}`, sql`${residual('e.time')} >= ${plan.since}`);
@@ -195,7 +198,7 @@ function select(db: Db, kind: DbKind, plan: Plan, bounds: Bounds, direction: Dir
  */
 async function fetchRows(db: Db, kind: DbKind, plan: Plan, bounds: Bounds, direction: Direction, limit: number): Promise<AuditEventsTable[]> {
   // The lookups may trail the newest commits on SQLite: bring them up to date first.
-  if (plan.lookup !== undefined) await indexPendingAuditEvents(db, kind);
+  if (plan.lookup !== undefined) await indexPendingAuditEvents(db, kind, { tenantId: plan.tenantId });
   if (plan.prefixDrives && plan.typePrefix !== undefined) {
     const prefix = plan.typePrefix;
     const types = (await distinctTypes(db, plan.tenantId)).filter((t) => t.startsWith(prefix));

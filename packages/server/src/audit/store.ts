@@ -71,9 +71,11 @@ export const auditChainStore = {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await db.insertInto('audit_events').values(rows.slice(i, i + INSERT_CHUNK)).execute();
   },
 
-  /** Chains with committed events that are not in the lookups yet. */
-  async unindexedChains(db: Db): Promise<{ id: string; indexedSeq: number; headSeq: number }[]> {
-    const rows = await db.selectFrom('audit_chains').select(['id', 'indexed_seq', 'head_seq']).whereRef('indexed_seq', '<', 'head_seq').orderBy('id').execute();
+  /** Chains (of one tenant, or all) with committed events that are not in the lookups yet. */
+  async unindexedChains(db: Db, tenantId?: string): Promise<{ id: string; indexedSeq: number; headSeq: number }[]> {
+    let query = db.selectFrom('audit_chains').select(['id', 'indexed_seq', 'head_seq']).whereRef('indexed_seq', '<', 'head_seq');
+    if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId);
+    const rows = await query.orderBy('id').execute();
     return rows.map((r) => ({ id: r.id, indexedSeq: Number(r.indexed_seq), headSeq: Number(r.head_seq) }));
   },
 

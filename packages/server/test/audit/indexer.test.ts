@@ -100,8 +100,9 @@ describeEachBackend('audit lookups (principals and credentials)', (connection) =
     const conn = connection();
     const { tenantId, ids } = await setup(conn);
     if (conn.kind === 'sqlite') {
-      assert.equal(await indexPendingAuditEvents(conn.db, conn.kind, 3), 3);
-      assert.equal(await indexPendingAuditEvents(conn.db, conn.kind, 3), 1);
+      assert.equal(await indexPendingAuditEvents(conn.db, conn.kind, { tenantId: newId() }), 0);
+      assert.equal(await indexPendingAuditEvents(conn.db, conn.kind, { tenantId, maxEvents: 3 }), 3);
+      assert.equal(await indexPendingAuditEvents(conn.db, conn.kind, { maxEvents: 3 }), 1);
     }
     assert.deepEqual(await lookups(conn, tenantId), expected(ids));
   });

@@ -1,7 +1,8 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 
 /**
- * The audit trail's per-principal and per-credential lookups move out of the group commit.
+ * The audit trail's per-principal and per-credential lookups move out of the group commit, and
+ * only failures keep an outcome index.
  *
  * A commit writes every B-tree page an event touches, and lookups keyed by principal or credential
  * touch a different page for nearly every event (one insertion point per principal), so they were
@@ -26,5 +27,10 @@ export const auditDeferredIndex: Migration = {
     await sql`INSERT INTO audit_event_credentials (tenant_id, credential_id, event_id)
               SELECT tenant_id, credential_id, id FROM audit_events WHERE credential_id IS NOT NULL`.execute(db);
     await db.schema.dropIndex('audit_events_credential_id').execute();
+
+    // Failures are the rare outcome: index only them. `outcome=success` is most of the trail and
+    // is answered from (tenant_id, id) with the outcome checked on each row.
+    await db.schema.dropIndex('audit_events_outcome').execute();
+    await sql`CREATE INDEX audit_events_failures ON audit_events (tenant_id, id) WHERE outcome = 'failure'`.execute(db);
   },
 };
