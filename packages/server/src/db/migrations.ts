@@ -216,10 +216,13 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-/** Applies every pending migration; throws (with the failing migration's name) on error. */
-export async function migrate(db: Kysely<unknown>): Promise<void> {
+/**
+ * Applies every pending migration (or those up to and including `through`, for upgrade tests);
+ * throws (with the failing migration's name) on error.
+ */
+export async function migrate(db: Kysely<unknown>, through?: string): Promise<void> {
   const migrator = new Migrator({ db, provider: new StaticProvider() });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = through === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(through);
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${error instanceof Error ? error.message : String(error)}`);
