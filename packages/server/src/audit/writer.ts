@@ -120,7 +120,9 @@ export class AuditWriter {
 
   private async commit(batch: Pending[]): Promise<void> {
     try {
-      await this.opts.db.transaction().execute((trx) => this.append(trx, batch));
+      const { appender } = this;
+      if (appender) await this.opts.db.connection().execute((conn) => appender.transaction(() => this.append(conn, batch)));
+      else await this.opts.db.transaction().execute((trx) => this.append(trx, batch));
       for (const p of batch) p.resolve();
       for (const listener of this.listeners) listener(batch.length);
     } catch (cause) {
