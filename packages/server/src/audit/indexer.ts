@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, DbKind } from '../db/connect.js';
 import type { Logger } from '../logger.js';
-import { auditChainStore } from './store.js';
+import { auditChainStore, type ChainScope } from './store.js';
 
 /**
  * Writes the principal and credential lookups of a chain's events `fromSeq < seq ≤ toSeq`, from the
@@ -39,17 +39,17 @@ export async function indexChainRange(db: Db, kind: DbKind, chainId: string, fro
 const PASS_EVENTS = 20_000;
 
 /**
- * Brings the lookups up to date with every committed event (of one tenant, or all), chain by
+ * Brings the lookups up to date with every committed event (of one tenant, some chains, or all), chain by
  * chain from each chain's `indexed_seq`, in one transaction; returns how many events it indexed.
  * Queries that use the lookups call this for their tenant first, so a filtered read sees every
  * committed event. (On PostgreSQL the writer indexes in its own commit and there is nothing to do.)
  */
-export async function indexPendingAuditEvents(db: Db, kind: DbKind, opts: { tenantId?: string; maxEvents?: number } = {}): Promise<number> {
+export async function indexPendingAuditEvents(db: Db, kind: DbKind, opts: ChainScope & { maxEvents?: number } = {}): Promise<number> {
   const maxEvents = opts.maxEvents ?? PASS_EVENTS;
-  if ((await auditChainStore.unindexedChains(db, opts.tenantId)).length === 0) return 0;
+  if ((await auditChainStore.unindexedChains(db, opts)).length === 0) return 0;
   return db.transaction().execute(async (trx) => {
     let total = 0;
-    for (const chain of await auditChainStore.unindexedChains(trx, opts.tenantId)) {
+    for (const chain of await auditChainStore.unindexedChains(trx, opts)) {
       const to = Math.min(chain.headSeq, chain.indexedSeq + (maxEvents - total));
       await indexChainRange(trx, kind, chain.id, chain.indexedSeq, to);
       await auditChainStore.setIndexed(trx, chain.id, to);
@@ -71,6 +71,8 @@ export interface AuditIndexerOptions {
   everyEvents: number;
   /** Index at least this often. */
   intervalMs: number;
+  /** The chains this process writes: after a first pass over every chain, passes look only at these. */
+  ownChains: () => readonly string[];
 }
 
 /**
@@ -83,6 +85,8 @@ export class AuditIndexer {
   private running: Promise<void> = Promise.resolve();
   private queued = false;
   private since = 0;
+  /** The first pass also indexes what other (perhaps crashed) processes left; later ones only this one's chains. */
+  private everything = true;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly opts: AuditIndexerOptions) {
@@ -104,7 +108,9 @@ export class AuditIndexer {
       this.queued = false;
       this.since = 0;
       try {
-        while ((await indexPendingAuditEvents(this.opts.db, this.opts.dbKind)) === PASS_EVENTS);
+        const scope = this.everything ? {} : { chainIds: this.opts.ownChains() };
+        while ((await indexPendingAuditEvents(this.opts.db, this.opts.dbKind, scope)) === PASS_EVENTS);
+        this.everything = false;
       } catch (error) {
         this.opts.log.error({ err: error }, 'audit indexing failed; filtered audit reads index what they need themselves');
       }

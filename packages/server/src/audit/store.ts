@@ -4,6 +4,12 @@ import type { AuditCheckpointsTable, AuditEventsTable } from '../db/schema.js';
 import { GENESIS } from './chain.js';
 import type { AuditOutcome, AuditRecord } from './model.js';
 
+/** Which chains an indexing pass looks at: a tenant's, a list, or (neither given) all of them. */
+export interface ChainScope {
+  tenantId?: string | undefined;
+  chainIds?: readonly string[] | undefined;
+}
+
 /** Rows per INSERT: keeps every statement under SQLite's bound-parameter limit. */
 const INSERT_CHUNK = 400;
 
@@ -71,10 +77,12 @@ export const auditChainStore = {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await db.insertInto('audit_events').values(rows.slice(i, i + INSERT_CHUNK)).execute();
   },
 
-  /** Chains (of one tenant, or all) with committed events that are not in the lookups yet. */
-  async unindexedChains(db: Db, tenantId?: string): Promise<{ id: string; indexedSeq: number; headSeq: number }[]> {
+  /** Chains (of one tenant, or the given ones, or all) with committed events that are not in the lookups yet. */
+  async unindexedChains(db: Db, scope: ChainScope = {}): Promise<{ id: string; indexedSeq: number; headSeq: number }[]> {
+    if (scope.chainIds?.length === 0) return [];
     let query = db.selectFrom('audit_chains').select(['id', 'indexed_seq', 'head_seq']).whereRef('indexed_seq', '<', 'head_seq');
-    if (tenantId !== undefined) query = query.where('tenant_id', '=', tenantId);
+    if (scope.tenantId !== undefined) query = query.where('tenant_id', '=', scope.tenantId);
+    if (scope.chainIds !== undefined) query = query.where('id', 'in', scope.chainIds);
     const rows = await query.orderBy('id').execute();
     return rows.map((r) => ({ id: r.id, indexedSeq: Number(r.indexed_seq), headSeq: Number(r.head_seq) }));
   },

@@ -46,7 +46,7 @@ export async function startAuditTrail(opts: AuditTrailOptions): Promise<AuditTra
     return sealing;
   };
   // SQLite builds the principal and credential lookups behind the commit; PostgreSQL writes them in it.
-  const indexer = opts.dbKind === 'sqlite' ? new AuditIndexer({ db: opts.db, dbKind: opts.dbKind, log: opts.log, ...AUDIT_INDEX_CADENCE }) : undefined;
+  const indexer = opts.dbKind === 'sqlite' ? new AuditIndexer({ db: opts.db, dbKind: opts.dbKind, log: opts.log, ...AUDIT_INDEX_CADENCE, ownChains: () => writer.chainIds() }) : undefined;
   const unsubscribe = writer.onCommit((events) => {
     sinceSeal += events;
     if (sinceSeal >= opts.sealEveryEvents) void seal();

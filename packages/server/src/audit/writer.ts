@@ -68,6 +68,11 @@ export class AuditWriter {
     return this.opts.writerId;
   }
 
+  /** The chains this writer has extended or created (one per tenant). */
+  chainIds(): string[] {
+    return [...this.chains.values()];
+  }
+
   /** Resolves once the event is durable (group-committed with whatever else is waiting). */
   record(event: AuditEventInput): Promise<void> {
     if (this.opts.discard) return Promise.resolve();
