@@ -46,6 +46,7 @@ const PASS_EVENTS = 20_000;
  */
 export async function indexPendingAuditEvents(db: Db, kind: DbKind, opts: ChainScope & { maxEvents?: number } = {}): Promise<number> {
   const maxEvents = opts.maxEvents ?? PASS_EVENTS;
+  // Usually nothing is pending: answer that without opening a transaction (a read path and a 200 ms timer call this).
   if ((await auditChainStore.unindexedChains(db, opts)).length === 0) return 0;
   return db.transaction().execute(async (trx) => {
     let total = 0;

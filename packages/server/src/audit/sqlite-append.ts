@@ -8,9 +8,10 @@ const COLUMNS = [
 
 /**
  * The writer's statements on SQLite, prepared once. Audit ingest is the hottest write path (every
- * token), and building statements through the query builder costs more than running them. Called
- * inside the writer's Kysely transaction, on the same connection. The principal and credential
- * lookups are not written here: the indexer builds them behind the commit (audit/indexer.ts).
+ * token), and building statements through the query builder costs more than running them. They run
+ * on the Kysely connection: in `transaction` (group commits) or in a caller's Kysely transaction
+ * (directory changes). The principal and credential lookups are not written here: the indexer
+ * builds them behind the commit (audit/indexer.ts).
  */
 export class SqliteAuditAppender {
   private readonly insertEvent: BetterSqlite3.Statement<unknown[]>;

@@ -45,8 +45,8 @@ export async function startAuditTrail(opts: AuditTrailOptions): Promise<AuditTra
     sealing = sealing.then(() => sealer.seal()).catch((error: unknown) => opts.log.error({ err: error }, 'audit checkpoint failed'));
     return sealing;
   };
-  // SQLite builds the principal and credential lookups behind the commit; PostgreSQL writes them in it.
-  const indexer = opts.dbKind === 'sqlite' ? new AuditIndexer({ db: opts.db, dbKind: opts.dbKind, log: opts.log, ...AUDIT_INDEX_CADENCE, ownChains: () => writer.chainIds() }) : undefined;
+  // On SQLite the writer leaves the principal and credential lookups to an indexer behind the commit.
+  const indexer = writer.defersLookups ? new AuditIndexer({ db: opts.db, dbKind: opts.dbKind, log: opts.log, ...AUDIT_INDEX_CADENCE, ownChains: () => writer.chainIds() }) : undefined;
   const unsubscribe = writer.onCommit((events) => {
     sinceSeal += events;
     if (sinceSeal >= opts.sealEveryEvents) void seal();

@@ -68,6 +68,14 @@ export class AuditWriter {
     return this.opts.writerId;
   }
 
+  /**
+   * Whether the principal and credential lookups are left to an `AuditIndexer` (SQLite with the
+   * prepared appender) rather than written in each commit (PostgreSQL, or Kysely alone).
+   */
+  get defersLookups(): boolean {
+    return this.appender !== undefined;
+  }
+
   /** The chains this writer has extended or created (one per tenant). */
   chainIds(): string[] {
     return [...this.chains.values()];

@@ -1,16 +1,13 @@
 import type { JWK } from 'jose';
 import type { Db } from '../db/connect.js';
 import { parseJson } from '../db/json.js';
-import type { CredentialsTable } from '../db/schema.js';
+import type { CredentialColumns, CredentialsTable } from '../db/schema.js';
 import type { Page, PageRequest } from '../db/page.js';
 import { toPage } from '../db/page.js';
 import type { Credential, CredentialType, Federation } from './model.js';
 
-/** The columns every credential row has, whoever holds it (a principal, or a blueprint lending it). */
-type SharedCredentialColumns = Pick<CredentialsTable, 'id' | 'tenant_id' | 'type' | 'description' | 'secret_digest' | 'public_jwk' | 'thumbprint' | 'certificate' | 'created_at' | 'expires_at' | 'last_used_at'>;
-
 /** A credential from the shared columns of a row; `holderId` is the principal (or blueprint) holding it. */
-export function credentialFromRow(row: SharedCredentialColumns, holderId: string, table: string): Credential {
+export function credentialFromRow(row: CredentialColumns, holderId: string, table: string): Credential {
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -28,7 +25,7 @@ export function credentialFromRow(row: SharedCredentialColumns, holderId: string
 }
 
 /** The shared columns of a credential row. */
-export function credentialRow(c: Credential): SharedCredentialColumns {
+export function credentialRow(c: Credential): CredentialColumns {
   return {
     id: c.id,
     tenant_id: c.tenantId,

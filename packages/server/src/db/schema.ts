@@ -41,10 +41,10 @@ export interface PrincipalSponsorsTable {
   created_at: number;
 }
 
-export interface CredentialsTable {
+/** The columns every credential row has, whoever holds it (a principal, or a blueprint lending it). */
+export interface CredentialColumns {
   id: string;
   tenant_id: string;
-  principal_id: string;
   type: string;
   description: string | null;
   secret_digest: string | null;
@@ -54,6 +54,10 @@ export interface CredentialsTable {
   created_at: number;
   expires_at: number | null;
   last_used_at: number | null;
+}
+
+export interface CredentialsTable extends CredentialColumns {
+  principal_id: string;
   /** Federated credentials (0004_federation): external issuer, audience, exact subject or claims expression, optional JWKS. */
   issuer: string | null;
   audience: string | null;
@@ -389,19 +393,8 @@ export interface BlueprintsTable {
   updated_at: number;
 }
 
-export interface BlueprintCredentialsTable {
-  id: string;
-  tenant_id: string;
+export interface BlueprintCredentialsTable extends CredentialColumns {
   blueprint_id: string;
-  type: string;
-  description: string | null;
-  secret_digest: string | null;
-  public_jwk: string | null;
-  thumbprint: string | null;
-  certificate: string | null;
-  created_at: number;
-  expires_at: number | null;
-  last_used_at: number | null;
 }
 
 export interface RevokedTokensTable {
