@@ -7,6 +7,7 @@ import { agents } from './migrations/0006_agents.js';
 import { dpopExchange } from './migrations/0007_dpop_exchange.js';
 import { boundRefreshTokens } from './migrations/0008_bound_refresh_tokens.js';
 import { auditDeferredIndex } from './migrations/0009_audit_deferred_index.js';
+import { auditLookupsWithoutRowid } from './migrations/0010_audit_lookups_without_rowid.js';
 
 /** One set of migrations for every dialect: only portable types (text, bigint, integer). */
 const migrations: Record<string, Migration> = {
@@ -208,6 +209,7 @@ const migrations: Record<string, Migration> = {
   '0007_dpop_exchange': dpopExchange,
   '0008_bound_refresh_tokens': boundRefreshTokens,
   '0009_audit_deferred_index': auditDeferredIndex,
+  '0010_audit_lookups_without_rowid': auditLookupsWithoutRowid,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -46,3 +46,34 @@ it('an audit trail written before migration 0009 keeps every filter: credential 
     await conn.close();
   }
 });
+
+it('migration 0010 keeps every lookup row and stores both lookups in their key (WITHOUT ROWID)', async () => {
+  const file = join(dir, 'signet-0009.db');
+  const old = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+  await migrate(old as Kysely<unknown>, '0009_audit_deferred_index');
+  const tenantId = newId();
+  const principals = Array.from({ length: 3 }, () => ({ tenant_id: tenantId, principal_id: newId(), event_id: newId() }));
+  const credentials = Array.from({ length: 2 }, () => ({ tenant_id: tenantId, credential_id: newId(), event_id: newId() }));
+  await old.insertInto('audit_event_principals').values(principals).execute();
+  await old.insertInto('audit_event_credentials').values(credentials).execute();
+  await old.destroy();
+
+  const conn = await connect({ kind: 'sqlite', file });
+  try {
+    const sorted = <T>(rows: T[]) => rows.map((r) => JSON.stringify(r)).sort();
+    assert.deepEqual(sorted(await conn.db.selectFrom('audit_event_principals').select(['tenant_id', 'principal_id', 'event_id']).execute()), sorted(principals));
+    assert.deepEqual(sorted(await conn.db.selectFrom('audit_event_credentials').select(['tenant_id', 'credential_id', 'event_id']).execute()), sorted(credentials));
+    const ddl = conn.sqlite?.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('audit_event_principals', 'audit_event_credentials') ORDER BY name").all() as { name: string; sql: string }[];
+    assert.deepEqual(
+      ddl.map((t) => [t.name, /WITHOUT ROWID\s*$/.test(t.sql)]),
+      [
+        ['audit_event_credentials', true],
+        ['audit_event_principals', true],
+      ],
+    );
+    // The key still refuses a duplicate, as the indexer's ON CONFLICT DO NOTHING relies on.
+    await assert.rejects(conn.db.insertInto('audit_event_principals').values(principals[0]!).execute(), /UNIQUE constraint failed/);
+  } finally {
+    await conn.close();
+  }
+});
