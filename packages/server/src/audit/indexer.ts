@@ -35,16 +35,35 @@ export async function indexChainRange(db: Db, kind: DbKind, chainId: string, fro
             ON CONFLICT DO NOTHING`.execute(db);
 }
 
-/** Most events one pass indexes (one transaction). */
-const PASS_EVENTS = 20_000;
+/**
+ * Most events one pass indexes (one transaction). A pass runs on the event loop and blocks it
+ * while it runs: at ≈ 6 µs per event on the reference machine this bounds a stall to ≈ 12 ms.
+ */
+export const PASS_EVENTS = 2048;
 
 /**
- * Brings the lookups up to date with every committed event (of one tenant, some chains, or all), chain by
- * chain from each chain's `indexed_seq`, in one transaction; returns how many events it indexed.
+ * Brings the lookups up to date with every committed event (of one tenant, some chains, or all):
+ * passes of at most `PASS_EVENTS` until none is left, letting the event loop run between them.
  * Queries that use the lookups call this for their tenant first, so a filtered read sees every
  * committed event. (On PostgreSQL the writer indexes in its own commit and there is nothing to do.)
+ * Returns how many events it indexed.
  */
-export async function indexPendingAuditEvents(db: Db, kind: DbKind, opts: ChainScope & { maxEvents?: number } = {}): Promise<number> {
+export async function indexPendingAuditEvents(db: Db, kind: DbKind, scope: ChainScope = {}): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const indexed = await indexPass(db, kind, scope);
+    total += indexed;
+    if (indexed < PASS_EVENTS) return total;
+    // SQLite's calls are synchronous: without this the passes would run back to back, blocking requests.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * One pass: indexes the scope's pending events chain by chain from each chain's `indexed_seq`, in
+ * one transaction, at most `maxEvents` of them; returns how many it indexed.
+ */
+export async function indexPass(db: Db, kind: DbKind, opts: ChainScope & { maxEvents?: number } = {}): Promise<number> {
   const maxEvents = opts.maxEvents ?? PASS_EVENTS;
   // Usually nothing is pending: answer that without opening a transaction (a read path and a 200 ms timer call this).
   if ((await auditChainStore.unindexedChains(db, opts)).length === 0) return 0;
@@ -109,8 +128,7 @@ export class AuditIndexer {
       this.queued = false;
       this.since = 0;
       try {
-        const scope = this.everything ? {} : { chainIds: this.opts.ownChains() };
-        while ((await indexPendingAuditEvents(this.opts.db, this.opts.dbKind, scope)) === PASS_EVENTS);
+        await indexPendingAuditEvents(this.opts.db, this.opts.dbKind, this.everything ? {} : { chainIds: this.opts.ownChains() });
         this.everything = false;
       } catch (error) {
         this.opts.log.error({ err: error }, 'audit indexing failed; filtered audit reads index what they need themselves');
