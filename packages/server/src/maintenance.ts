@@ -38,7 +38,7 @@ export async function runMaintenance(deps: Deps): Promise<void> {
   }
   await forgetExpiredRevocations(deps.db, deps.clock());
   try {
-    for (const segment of await applyAuditRetention(deps.db, deps.clock())) deps.log.info(segment, 'audit events past retention deleted');
+    for (const segment of await applyAuditRetention(deps.db, deps.dbKind, deps.clock())) deps.log.info(segment, 'audit events past retention deleted');
   } catch (error) {
     deps.log.error({ err: error }, 'audit retention failed');
   }

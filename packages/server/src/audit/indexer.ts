@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Db, DbKind } from '../db/connect.js';
 import type { Logger } from '../logger.js';
 import { auditChainStore, type ChainScope } from './store.js';
@@ -10,6 +10,18 @@ import { auditChainStore, type ChainScope } from './store.js';
  * skipped, so indexing a range twice (after a crash, or by two processes) only repeats work.
  */
 export async function indexChainRange(db: Db, kind: DbKind, chainId: string, fromSeq: number, toSeq: number): Promise<void> {
+  const { principals, credentials } = chainRangeLookups(kind, chainId, fromSeq, toSeq);
+  // (SQLite reads ON CONFLICT after INSERT … SELECT as an upsert only when the SELECT ends in a WHERE, as both do.)
+  await sql`INSERT INTO audit_event_principals (tenant_id, principal_id, event_id) ${principals} ON CONFLICT DO NOTHING`.execute(db);
+  await sql`INSERT INTO audit_event_credentials (tenant_id, credential_id, event_id) ${credentials} ON CONFLICT DO NOTHING`.execute(db);
+}
+
+/**
+ * The lookup rows of a chain's events `fromSeq < seq ≤ toSeq`, as two queries of
+ * `(tenant_id, principal or credential id, event_id)`: the one definition the indexer inserts and
+ * retention deletes by (so retention finds an event's rows by their key, not by scanning a tenant's).
+ */
+export function chainRangeLookups(kind: DbKind, chainId: string, fromSeq: number, toSeq: number): { principals: RawBuilder<unknown>; credentials: RawBuilder<unknown> } {
   // The range is read once into a small temporary result (the refs and whether `data` names a delegation).
   const range = sql`WITH r AS MATERIALIZED (
       SELECT tenant_id, id, actor_id, subject_id, client_id, CASE WHEN target_type = 'principal' THEN target_id END AS target_id,
@@ -21,18 +33,16 @@ export async function indexChainRange(db: Db, kind: DbKind, chainId: string, fro
             WHERE r.hops IS NOT NULL AND json_type(r.hops, '$.delegation') = 'array' AND j.type = 'text'`
       : sql`SELECT r.tenant_id, j.value #>> '{}', r.id FROM r, jsonb_array_elements(r.hops::jsonb -> 'delegation') j(value)
             WHERE r.hops IS NOT NULL AND jsonb_typeof(r.hops::jsonb -> 'delegation') = 'array' AND jsonb_typeof(j.value) = 'string'`;
-  await sql`${range}
-            INSERT INTO audit_event_principals (tenant_id, principal_id, event_id)
+  return {
+    principals: sql`${range}
             SELECT tenant_id, actor_id, id FROM r WHERE actor_id IS NOT NULL
             UNION ALL SELECT tenant_id, subject_id, id FROM r WHERE subject_id IS NOT NULL
             UNION ALL SELECT tenant_id, client_id, id FROM r WHERE client_id IS NOT NULL AND client_id IS DISTINCT FROM actor_id
             UNION ALL SELECT tenant_id, target_id, id FROM r WHERE target_id IS NOT NULL
-            UNION ALL ${hops}
-            ON CONFLICT DO NOTHING`.execute(db);
-  await sql`INSERT INTO audit_event_credentials (tenant_id, credential_id, event_id)
-            SELECT tenant_id, credential_id, id FROM audit_events
-            WHERE chain_id = ${chainId} AND seq > ${fromSeq} AND seq <= ${toSeq} AND credential_id IS NOT NULL
-            ON CONFLICT DO NOTHING`.execute(db);
+            UNION ALL ${hops}`,
+    credentials: sql`SELECT tenant_id, credential_id, id FROM audit_events
+            WHERE chain_id = ${chainId} AND seq > ${fromSeq} AND seq <= ${toSeq} AND credential_id IS NOT NULL`,
+  };
 }
 
 /**

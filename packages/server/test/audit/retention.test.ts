@@ -36,7 +36,7 @@ scenario('deletes whole sealed segments older than the tenant’s retention, wit
   await trail.write(5);
   await trail.seal();
 
-  const done = await applyAuditRetention(conn.db, trail.clock.now());
+  const done = await applyAuditRetention(conn.db, conn.kind, trail.clock.now());
   assert.deepEqual(done, [{ tenantId: trail.tenantId, chainId: chain, throughSeq: 25, deleted: 25 }]);
   assert.deepEqual(await seqs(conn, chain), range(26, 33));
   const left = await conn.db.selectFrom('audit_event_principals').select('event_id').where('event_id', 'in', deletedIds).execute();
@@ -47,14 +47,14 @@ scenario('deletes whole sealed segments older than the tenant’s retention, wit
   assert.equal(report.ok, true, JSON.stringify(report.findings));
   assert.deepEqual(report.findings, []);
   // Running again deletes nothing more.
-  assert.deepEqual(await applyAuditRetention(conn.db, trail.clock.now()), []);
+  assert.deepEqual(await applyAuditRetention(conn.db, conn.kind, trail.clock.now()), []);
 });
 
 scenario('never deletes unsealed events, however old', async (conn) => {
   const trail = await newTrail(conn, { retentionDays: 1 });
   await trail.write(6);
   trail.clock.advance(10 * DAY);
-  assert.deepEqual(await applyAuditRetention(conn.db, trail.clock.now()), []);
+  assert.deepEqual(await applyAuditRetention(conn.db, conn.kind, trail.clock.now()), []);
   assert.deepEqual(await seqs(conn, await trail.chainId()), range(1, 6));
   assert.deepEqual(unsealed(await trail.verify()), [{ kind: 'unsealed', seq: 1, toSeq: 6, count: 6 }]);
 });
@@ -68,7 +68,7 @@ scenario('stops at the last boundary a checkpoint older than the cutoff sealed, 
   // Events 11–20 are 31 days old, but the checkpoint that seals them is new.
   await trail.seal();
   const chain = await trail.chainId();
-  assert.deepEqual(await applyAuditRetention(conn.db, trail.clock.now()), [{ tenantId: trail.tenantId, chainId: chain, throughSeq: 10, deleted: 10 }]);
+  assert.deepEqual(await applyAuditRetention(conn.db, conn.kind, trail.clock.now()), [{ tenantId: trail.tenantId, chainId: chain, throughSeq: 10, deleted: 10 }]);
   assert.deepEqual(await seqs(conn, chain), range(11, 20));
   assert.deepEqual((await trail.verify()).findings, []);
 });
@@ -81,7 +81,7 @@ scenario('applies each tenant’s own retention', async (conn) => {
   await long.write(4);
   await short.seal();
   clock.advance(8 * DAY);
-  const done = await applyAuditRetention(conn.db, clock.now());
+  const done = await applyAuditRetention(conn.db, conn.kind, clock.now());
   assert.deepEqual(
     done.map((d) => [d.tenantId, d.throughSeq]),
     [[short.tenantId, 3]],
@@ -114,8 +114,43 @@ scenario('does not cut a chain at a record that no longer matches its checkpoint
   const chain = await trail.chainId();
   await conn.db.updateTable('audit_events').set({ hash: 'tampered' }).where('chain_id', '=', chain).where('seq', '=', 5).execute();
   trail.clock.advance(2 * DAY);
-  assert.deepEqual(await applyAuditRetention(conn.db, trail.clock.now()), []);
+  assert.deepEqual(await applyAuditRetention(conn.db, conn.kind, trail.clock.now()), []);
   assert.deepEqual(await seqs(conn, chain), range(1, 5));
+});
+
+scenario('deletes a backlog in steps that each end at a sealed head, and stops before a record that no longer matches its checkpoint', async (conn) => {
+  const trail = await newTrail(conn, { retentionDays: 30 });
+  for (let i = 0; i < 4; i += 1) {
+    await trail.write(10);
+    await trail.seal();
+  }
+  const chain = await trail.chainId();
+  trail.clock.advance(31 * DAY);
+  // The record ending the third step (seq 30) no longer has the hash its checkpoint sealed.
+  await conn.db.updateTable('audit_events').set({ hash: 'tampered' }).where('chain_id', '=', chain).where('seq', '=', 30).execute();
+  const lookupRows = async (throughSeq?: number) => {
+    let query = conn.db.selectFrom('audit_event_principals').select((eb) => eb.fn.countAll().as('n')).where('tenant_id', '=', trail.tenantId);
+    if (throughSeq !== undefined) query = query.where('event_id', 'in', conn.db.selectFrom('audit_events').select('id').where('chain_id', '=', chain).where('seq', '<=', throughSeq));
+    return Number((await query.executeTakeFirstOrThrow()).n);
+  };
+  const before = await lookupRows();
+  const ofFirstTwenty = await lookupRows(20);
+  assert.ok(ofFirstTwenty >= 20);
+
+  // With one step to the largest sealed head (40) the whole backlog, the tampered record with it, would go.
+  assert.deepEqual(await applyAuditRetention(conn.db, conn.kind, trail.clock.now(), { stepEvents: 10 }), [
+    { tenantId: trail.tenantId, chainId: chain, throughSeq: 20, deleted: 20 },
+  ]);
+  assert.deepEqual(await seqs(conn, chain), range(21, 40));
+  // Exactly the deleted events' lookup rows went.
+  assert.equal(await lookupRows(), before - ofFirstTwenty);
+  assert.deepEqual(
+    failing(await trail.verify()).map((f) => [f.kind, f.seq]),
+    [
+      ['altered', 30],
+      ['head_mismatch', 30],
+    ],
+  );
 });
 
 describe('audit retention through maintenance and the tenant settings', () => {
