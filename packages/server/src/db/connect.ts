@@ -29,11 +29,18 @@ export interface ConnectOptions {
    * SQLite: checkpoint the WAL on a thread of its own instead of in the commit that crosses the
    * threshold (the server does; one-shot commands need not).
    */
-  backgroundCheckpoints?: { intervalMs?: number; onError: (message: string) => void };
+  backgroundCheckpoints?: { intervalMs?: number; restartBytes?: number; onError: (message: string) => void };
 }
 
 /** WAL pages after which a commit checkpoints by itself, should the checkpointing thread fall behind (≈ 256 MB). */
 const FALLBACK_AUTOCHECKPOINT_PAGES = 65_536;
+
+/**
+ * The WAL's size limit: the checkpointing thread restarts the WAL once it is this large, and a
+ * WAL file left larger (after the fallback) is cut back to it. Cutting a larger file happens in the
+ * first commit after a restart, on the event loop, so the thread restarts it before it gets there.
+ */
+const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 
 // PostgreSQL returns int8 as strings; every bigint here is an epoch-ms timestamp, well within 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
@@ -60,7 +67,7 @@ export async function connect(database: Config['database'], opts: ConnectOptions
     if (opts.backgroundCheckpoints && database.file !== ':memory:') {
       sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
       // Once checkpointed, the WAL is reused from its start; this caps the file it leaves behind.
-      sqlite.pragma('journal_size_limit = 67108864');
+      sqlite.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
     }
   } else {
     const pool = new pg.Pool({ connectionString: database.url, max: 10 });
@@ -70,8 +77,8 @@ export async function connect(database: Config['database'], opts: ConnectOptions
   }
   await migrate(db as Kysely<unknown>);
   if (sqliteHandle && opts.backgroundCheckpoints && database.kind === 'sqlite' && database.file !== ':memory:') {
-    const { intervalMs = 250, onError } = opts.backgroundCheckpoints;
-    checkpointer = startSqliteCheckpointer(database.file, { intervalMs, onError });
+    const { intervalMs = 250, restartBytes = WAL_LIMIT_BYTES, onError } = opts.backgroundCheckpoints;
+    checkpointer = startSqliteCheckpointer(database.file, { intervalMs, restartBytes, onError });
   }
   return {
     db,

@@ -40,4 +40,42 @@ describe('SQLite background checkpoints', () => {
     assert.equal(reopened.checkpointer, undefined);
     await reopened.close();
   });
+
+  it('restarts the WAL of a writer that never pauses, so it stays near its limit without the writer checkpointing', async () => {
+    const file = join(dir, 'busy.db');
+    const errors: string[] = [];
+    const restartBytes = 64 * 4096;
+    const conn = await connect({ kind: 'sqlite', file }, { backgroundCheckpoints: { intervalMs: 10, restartBytes, onError: (m) => errors.push(m) } });
+    const results: CheckpointResult[] = [];
+    const started = new Promise<void>((resolve) =>
+      conn.checkpointer!.onCheckpoint((r) => {
+        results.push(r);
+        resolve();
+      }),
+    );
+    const keepAlive = setInterval(() => undefined, 1000);
+    await started.finally(() => clearInterval(keepAlive));
+    const insert = conn.sqlite!.prepare('INSERT INTO used_jtis (tenant_id, client_id, jti, expires_at) VALUES (?, ?, ?, ?)');
+    // A commit (ten rows, several WAL frames) every millisecond or so for a second: the WAL never
+    // stands still for as long as a checkpoint takes, as under a steady stream of token requests.
+    const commit = conn.sqlite!.transaction((from: number) => {
+      for (let i = from; i < from + 10; i++) insert.run('t', 'c', `jti-${i}`, i);
+    });
+    const until = Date.now() + 1000;
+    for (let i = 0; Date.now() < until; i += 10) {
+      commit(i);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const walBytes = statSync(`${file}-wal`).size;
+    const written = (conn.sqlite!.prepare('SELECT count(*) FROM used_jtis').pluck().get() as number) / 10;
+    await conn.close();
+    assert.deepEqual(errors, []);
+    assert.ok(results.some((r) => r.restarted), 'the thread restarted the WAL');
+    // Without the restarts the WAL holds every commit's frames, five or so each (≈ 3,800 frames and
+    // 15 MB after 670 commits here); with them, a few hundred frames.
+    assert.ok(written > 200, `${written} commits`);
+    const frames = Math.max(...results.map((r) => r.log));
+    assert.ok(frames < 1_000, `the WAL held at most ${frames} frames after ${written} commits`);
+    assert.ok(walBytes < 1_000 * 4096, `the WAL file is ${walBytes} bytes after ${written} commits`);
+  });
 });
