@@ -6,7 +6,7 @@ export interface CheckpointResult {
   log: number;
   /** Frames copied back into the database file (so far, in total). */
   checkpointed: number;
-  /** Whether this checkpoint also restarted the WAL (it had reached `restartBytes`). */
+  /** Whether this checkpoint also restarted the WAL (it had reached `restartBytes` and the RESTART got through). */
   restarted: boolean;
 }
 
@@ -40,9 +40,10 @@ const pageSize = db.pragma('page_size', { simple: true });
 const run = () => {
   try {
     let [row] = db.pragma('wal_checkpoint(PASSIVE)');
-    const restarted = row.log * pageSize >= workerData.restartBytes;
-    if (restarted) [row] = db.pragma('wal_checkpoint(RESTART)');
-    parentPort.postMessage({ log: row.log, checkpointed: row.checkpointed, restarted });
+    const restart = row.log * pageSize >= workerData.restartBytes;
+    // A RESTART that could not get the writer within busy_timeout reports busy and is tried again next tick.
+    if (restart) [row] = db.pragma('wal_checkpoint(RESTART)');
+    parentPort.postMessage({ log: row.log, checkpointed: row.checkpointed, restarted: restart && row.busy === 0 });
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message || error) });
   }
