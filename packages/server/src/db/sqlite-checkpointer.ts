@@ -26,7 +26,9 @@ export interface SqliteCheckpointer {
  * begins with every frame already copied back, and a passive checkpoint always trails the commits
  * made while it runs. So once the WAL reaches `restartBytes` the thread follows its passive
  * checkpoint with a RESTART one, which copies the few frames committed meanwhile, holding writes
- * back for that long (≈ 15 ms here, mostly the fsync), so the next write rewinds the WAL.
+ * back for that long (≈ 15 ms here, mostly the fsync), so the next write rewinds the WAL. It never
+ * waits for the writer or for readers: one that cannot get through returns at once, and the next
+ * attempt comes four ticks later.
  * Otherwise the WAL grew to the writer's fallback threshold and the writer checkpointed on the
  * event loop, then cut the file back to its size limit there: a 100–180 ms stall every few
  * seconds at 1,400 single-event commits/s.
@@ -37,13 +39,25 @@ const Database = require(workerData.module);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 const pageSize = db.pragma('page_size', { simple: true });
+// Ticks to skip after a RESTART that could not get through (a reader was still on the WAL).
+let backoff = 0;
 const run = () => {
   try {
     let [row] = db.pragma('wal_checkpoint(PASSIVE)');
-    const restart = row.log * pageSize >= workerData.restartBytes;
-    // A RESTART that could not get the writer within busy_timeout reports busy and is tried again next tick.
-    if (restart) [row] = db.pragma('wal_checkpoint(RESTART)');
-    parentPort.postMessage({ log: row.log, checkpointed: row.checkpointed, restarted: restart && row.busy === 0 });
+    let restarted = false;
+    if (row.log * pageSize >= workerData.restartBytes && (backoff -= 1) < 0) {
+      // Never wait: a RESTART holds writers back while it waits for readers, and a reader may be
+      // the event loop's own transaction, paused at an await until its next write gets through.
+      db.pragma('busy_timeout = 0');
+      try {
+        [row] = db.pragma('wal_checkpoint(RESTART)');
+      } finally {
+        db.pragma('busy_timeout = 1000');
+      }
+      restarted = row.busy === 0;
+      backoff = restarted ? 0 : 4;
+    }
+    parentPort.postMessage({ log: row.log, checkpointed: row.checkpointed, restarted });
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message || error) });
   }

@@ -41,7 +41,7 @@ describe('SQLite background checkpoints', () => {
     await reopened.close();
   });
 
-  it('restarts the WAL of a writer that never pauses, so it stays near its limit without the writer checkpointing', async () => {
+  it('restarts the WAL of a writer that never pauses, so it stays near its limit without the writer checkpointing', { timeout: 15_000 }, async () => {
     const file = join(dir, 'busy.db');
     const errors: string[] = [];
     const restartBytes = 64 * 4096;
@@ -77,5 +77,26 @@ describe('SQLite background checkpoints', () => {
     const frames = Math.max(...results.map((r) => r.log));
     assert.ok(frames < 1_000, `the WAL held at most ${frames} frames after ${written} commits`);
     assert.ok(walBytes < 1_000 * 4096, `the WAL file is ${walBytes} bytes after ${written} commits`);
+  });
+
+  // Bounded: a RESTART that waits for readers holds this test's write back, and its own retries can keep it there.
+  it('never holds back a write of a transaction that paused at an await while reading (a RESTART does not wait for readers)', { timeout: 15_000 }, async () => {
+    const file = join(dir, 'reader.db');
+    const errors: string[] = [];
+    const conn = await connect({ kind: 'sqlite', file }, { backgroundCheckpoints: { intervalMs: 10, restartBytes: 8 * 4096, onError: (m) => errors.push(m) } });
+    const insert = conn.sqlite!.prepare('INSERT INTO used_jtis (tenant_id, client_id, jti, expires_at) VALUES (?, ?, ?, ?)');
+    for (let i = 0; i < 50; i++) insert.run('t', 'c', `before-${i}`, i);
+    const waited = await conn.db.transaction().execute(async (trx) => {
+      // A read opens the transaction's snapshot on the WAL; the transaction then awaits something.
+      await trx.selectFrom('used_jtis').select('jti').limit(1).execute();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const started = performance.now();
+      await trx.insertInto('used_jtis').values({ tenant_id: 't', client_id: 'c', jti: 'after', expires_at: 0 }).execute();
+      return performance.now() - started;
+    });
+    await conn.close();
+    assert.deepEqual(errors, []);
+    // A RESTART that waited for this reader (up to its busy timeout, 1 s) held the write back that long.
+    assert.ok(waited < 200, `the write waited ${Math.round(waited)} ms`);
   });
 });
