@@ -39,7 +39,7 @@ const Database = require(workerData.module);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 const pageSize = db.pragma('page_size', { simple: true });
-// Ticks to skip after a RESTART that could not get through (a reader was still on the WAL).
+// Ticks to skip after a RESTART that could not get through (the writer busy, or a reader still on the WAL).
 let backoff = 0;
 const run = () => {
   try {
