@@ -61,7 +61,7 @@ export async function buildCredential(
   let federation: Federation | null = null;
   let expiresAt: number | null;
   if (body.type === 'secret') {
-    if (!rules.mayHoldSecret) throw apiErrors.invalid(`principals of kind "${holder.kind}" cannot hold client secrets; use a key${holder.kind === 'managed' ? ' (the platform holds it)' : ''}`);
+    if (!rules.mayHoldSecret) throw apiErrors.invalid(`principals of kind "${holder.kind}" cannot hold client secrets; ${rules.platformHeldKey ? 'the platform holds its key' : 'use a key'}`);
     if (!tenant.settings.allowSecrets) throw apiErrors.invalid(`tenant "${tenant.name}" does not allow client secrets; use private_key_jwt`);
     const max = now + tenant.settings.secretMaxLifetimeDays * DAY_MS;
     if (requestedExpiry !== undefined && requestedExpiry > max) {
@@ -78,7 +78,7 @@ export async function buildCredential(
       throw apiErrors.conflict('this principal already holds a federated credential with that issuer, audience and subject or claims');
     }
   } else {
-    if (!rules.mayHoldKey) throw apiErrors.invalid(`principals of kind "${holder.kind}" cannot hold client keys`);
+    if (!rules.mayHoldKey) throw apiErrors.invalid(`principals of kind "${holder.kind}" cannot hold client keys${rules.platformHeldKey ? '; the platform holds its key' : ''}`);
     if ((body.jwk === undefined) === (body.certificate === undefined)) throw apiErrors.invalid('a key credential needs exactly one of jwk or certificate');
     parsed = body.jwk ? await parsePublicJwk(body.jwk) : await parseCertificate(body.certificate as string, now);
     expiresAt = requestedExpiry ?? parsed.notAfter;

@@ -10,7 +10,7 @@ export interface KindRules {
   isClient: boolean;
   /** May hold a generated client secret. Managed identities never do: the platform holds their key. */
   mayHoldSecret: boolean;
-  /** May hold a public key for private_key_jwt. */
+  /** May hold a public key for private_key_jwt. Managed identities never do: a key someone else holds would bypass the platform's. */
   mayHoldKey: boolean;
   /** May hold federated credentials (workload identity federation: external OIDC tokens). */
   mayHoldFederated: boolean;
@@ -44,10 +44,21 @@ export interface KindRules {
 export const KIND_RULES: Record<PrincipalKind, KindRules> = {
   user: { isClient: false, mayHoldSecret: false, mayHoldKey: false, mayHoldFederated: false, mayHoldRoles: false, requiresSponsor: false, maySponsor: true, maySignInUsers: false, mayConsent: true, consentLabel: 'person', signsIn: true, platformHeldKey: false, fromBlueprint: false, expires: false, actsForUsers: false },
   service: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'application', signsIn: false, platformHeldKey: false, fromBlueprint: false, expires: false, actsForUsers: true },
-  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: false, mayConsent: false, consentLabel: 'managed workload', signsIn: false, platformHeldKey: true, fromBlueprint: false, expires: false, actsForUsers: false },
+  managed: { isClient: true, mayHoldSecret: false, mayHoldKey: false, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: false, maySponsor: false, maySignInUsers: false, mayConsent: false, consentLabel: 'managed workload', signsIn: false, platformHeldKey: true, fromBlueprint: false, expires: false, actsForUsers: false },
   agent: { isClient: true, mayHoldSecret: true, mayHoldKey: true, mayHoldFederated: true, mayHoldRoles: true, requiresSponsor: true, maySponsor: false, maySignInUsers: true, mayConsent: false, consentLabel: 'AI agent', signsIn: false, platformHeldKey: false, fromBlueprint: true, expires: true, actsForUsers: true },
 };
 
 export function rulesFor(kind: PrincipalKind): KindRules {
   return KIND_RULES[kind];
+}
+
+const MAY_HOLD = { secret: 'mayHoldSecret', key: 'mayHoldKey', federated: 'mayHoldFederated' } as const satisfies Record<string, keyof KindRules>;
+
+/**
+ * Whether a principal of this kind may hold (and so authenticate with) a credential of this type.
+ * Checked when a credential is added and again when one is used, so a credential stored before a
+ * rule tightened (a key on a managed identity) stops working too.
+ */
+export function mayHoldCredential(kind: PrincipalKind, type: keyof typeof MAY_HOLD): boolean {
+  return KIND_RULES[kind][MAY_HOLD[type]];
 }

@@ -19,6 +19,9 @@ import {
   type AssertionOptions,
   type KeyPair,
 } from './helpers.js';
+import { credentialStore } from '../../src/credentials/store.js';
+import { newId } from '../../src/crypto/ids.js';
+import { tenantStore } from '../../src/tenants/store.js';
 
 describe('token endpoint: private_key_jwt (RFC 7523 §2.2)', () => {
   let a: Admin;
@@ -193,6 +196,19 @@ describe('token endpoint: private_key_jwt (RFC 7523 §2.2)', () => {
     expectIssued(await send(await assertion(key, { clientId: principal.id })));
     a.s.advance(31_000);
     expectInvalidClient(await send(await assertion(key, { clientId: principal.id })));
+  });
+
+  it('a key stored on a managed identity (added before that was refused) does not authenticate it: 401 invalid_client', async () => {
+    const key = await keyPair('ES256');
+    const managed = await createPrincipal(a, 'default', { kind: 'managed', displayName: 'vm identity' });
+    expectStatus(await a.call('POST', '/tenants/default/grants', { principal: managed.id, resource: orders, role: 'orders.read' }), 201);
+    const tenant = await tenantStore.byName(a.s.signet.deps.db, 'default');
+    const now = a.s.now();
+    await credentialStore.insert(a.s.signet.deps.db, {
+      id: newId(), tenantId: tenant?.id ?? '', principalId: managed.id, type: 'key', description: null, secretDigest: null,
+      publicJwk: key.publicJwk, thumbprint: await calculateJwkThumbprint(key.publicJwk, 'sha256'), certificate: null, createdAt: now, expiresAt: null, lastUsedAt: null,
+    });
+    expectInvalidClient(await send(await assertion(key, { clientId: managed.id })));
   });
 
   it('a disabled principal cannot authenticate with its key', async () => {

@@ -5,6 +5,8 @@ import { addSecret, auditEvents, createPrincipal, createTenant, expectStatus, ty
 import { startAdmin } from '../admin/helpers.js';
 import type { AuditRecord } from '../../src/audit/model.js';
 import { createAgent, createBlueprint, mintToken, timeUntil } from '../agents/helpers.js';
+import { joinedNode, nodeAssertion } from '../nodes/helpers.js';
+import { NODE_ASSERTION_TYPE } from '../../src/node-agent/signet-client.js';
 import { dpopKey, postTokenWithDpop } from './dpop-helpers.js';
 import { addKey, basicAuth, decodeParts, expectIssued, expectOAuthError, keyPair, LENIENT_THROTTLE, postToken, signAssertion, uniqueResourceId, type SecretClient } from './helpers.js';
 
@@ -238,11 +240,11 @@ describe('token endpoint: token exchange (RFC 8693)', () => {
     const { payload } = decodeParts(expectIssued(res));
     assert.deepEqual(payload.act, { sub: svc.id, kind: 'service', client_id: svc.id });
 
+    // A managed identity authenticates the only way it can: through a node it is assigned to.
     const managed = await createPrincipal(a, t.name, { kind: 'managed', displayName: 'vm identity' });
-    const key = await keyPair('ES256');
-    await addKey(a, t.name, managed.id, key.publicJwk);
-    const assertion = await signAssertion(key, { now: a.s.now(), clientId: managed.id, aud: `${a.s.url}/${t.name}` });
-    const form = { grant_type: TOKEN_EXCHANGE, subject_token: await userToken(managed.id, 'orders.read'), subject_token_type: ACCESS_TOKEN, resource: r1, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion };
+    const node = await joinedNode(a, t.name, [managed.id]);
+    const assertion = await nodeAssertion(a, node.key, { iss: node.nodeId, sub: managed.id, aud: `${a.s.url}/${t.name}/oauth2/token` });
+    const form = { grant_type: TOKEN_EXCHANGE, subject_token: await userToken(managed.id, 'orders.read'), subject_token_type: ACCESS_TOKEN, resource: r1, client_assertion_type: NODE_ASSERTION_TYPE, client_assertion: assertion };
     expectOAuthError(await postToken(a.s.url, t.name, form), 400, 'unauthorized_client');
   });
 

@@ -4,7 +4,7 @@ import type { Credential } from '../../credentials/model.js';
 import { credentialStore } from '../../credentials/store.js';
 import { isId } from '../../crypto/ids.js';
 import { oauthErrors } from '../../errors.js';
-import { rulesFor } from '../../principals/kinds.js';
+import { mayHoldCredential, rulesFor } from '../../principals/kinds.js';
 import type { Principal } from '../../principals/model.js';
 import { principalStore } from '../../principals/store.js';
 import { standingOfPrincipal } from '../../policy/standing.js';
@@ -71,8 +71,12 @@ export async function loadClient(ctx: ClientAuthContext, clientId: string): Prom
   return principal;
 }
 
-/** Unexpired credentials of one type; expiry is checked at use, so an expired credential stops working at once. */
+/**
+ * Unexpired credentials of one type; expiry is checked at use, so an expired credential stops working at once.
+ * None when the principal's kind may not hold that type (a key added to a managed identity before that was refused).
+ */
 export async function liveCredentials(ctx: ClientAuthContext, principal: Principal, type: Credential['type']): Promise<Credential[]> {
+  if (!mayHoldCredential(principal.kind, type)) return [];
   const now = ctx.deps.clock();
   const { credentials } = await clientRecord(ctx, principal.id);
   return credentials.filter((c) => c.type === type && (c.expiresAt === null || c.expiresAt > now));
