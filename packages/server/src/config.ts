@@ -89,6 +89,13 @@ export interface FederationConfig {
   keysMaxCacheSeconds: number;
   /** SIGNET_FEDERATION_REFETCH_INTERVAL_SECONDS — fewest seconds between two fetches of one issuer's keys (unknown kid, failures; default 30). */
   refetchIntervalSeconds: number;
+  /**
+   * SIGNET_FEDERATION_SINGLE_USE — accept each external token once (its `jti`, then required, is
+   * remembered until it expires). Default false: a token is accepted until it expires, as Entra does,
+   * because Kubernetes hands a pod the same projected token until 80 % of its life and Azure Identity
+   * and MSAL send it for every token they need in that time.
+   */
+  singleUse: boolean;
 }
 
 export class ConfigError extends Error {
@@ -269,5 +276,6 @@ function federationConfig(env: Env, warn: (message: string) => void): Federation
     keysMinCacheSeconds,
     keysMaxCacheSeconds: int(env, 'SIGNET_FEDERATION_KEYS_MAX_CACHE_SECONDS', 86400, Math.max(keysMinCacheSeconds, 1), 7 * 86400),
     refetchIntervalSeconds: int(env, 'SIGNET_FEDERATION_REFETCH_INTERVAL_SECONDS', 30, 1, 3600),
+    singleUse: bool(env, 'SIGNET_FEDERATION_SINGLE_USE', false),
   };
 }

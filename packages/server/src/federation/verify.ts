@@ -47,9 +47,10 @@ export function refusalAsOAuthError(refusal: FederationRefusal, code: 'invalid_c
 export interface FederatedMatch {
   principal: Principal;
   credential: Credential;
-  /** The external token's `iss` and `sub`, for the audit trail. */
+  /** The external token's `iss`, `sub` and `jti` (when it has one), for the audit trail. */
   issuer: string;
   subject: string;
+  jti: string | undefined;
   claims: JWTPayload;
 }
 
@@ -58,7 +59,7 @@ export interface FederationContext {
   tenant: Tenant;
 }
 
-/** Longest lifetime (exp - iat) of an external token accepted; its jti is remembered that long. */
+/** Longest lifetime (exp - iat) of an external token accepted (with single use, its jti is remembered that long). */
 const MAX_LIFETIME_S = 86_400;
 const MAX_AUDIENCES = 10;
 /** Prefix of the replay-cache key: jtis are unique per issuer, whichever principal a token is for. */
@@ -134,7 +135,8 @@ function refusalOf(error: unknown): FederationRefusal {
 /**
  * Verifies an external token and finds the federated credential (and so the principal) it proves.
  * `principalId` (a `client_id` the caller sent) restricts matching to that principal; without it
- * the token must match credentials of exactly one principal. On success the token's `jti` is spent.
+ * the token must match credentials of exactly one principal. With single use configured, success
+ * spends the token's `jti`; otherwise the token is accepted again until it expires.
  * Throws FederationRefusal.
  */
 export async function verifyFederatedToken(ctx: FederationContext, token: string, principalId?: string): Promise<FederatedMatch> {
@@ -184,13 +186,16 @@ export async function verifyFederatedToken(ctx: FederationContext, token: string
   if (!principal || principal.status !== 'active') throw new FederationRefusal('principal', `principal is ${principal?.status ?? 'unknown'}`);
   if (!rulesFor(principal.kind).mayHoldFederated) throw new FederationRefusal('principal', `principals of kind ${principal.kind} cannot use federated credentials`);
 
-  const jti = payload.jti as string;
-  if (jti.length === 0 || jti.length > 256) throw new FederationRefusal('jti', 'jti is empty or too long');
-  const exp = payload.exp as number;
-  if (!(await rememberJti(deps.db, ctx.tenant.id, REPLAY_PREFIX + iss.slice(0, 400), jti, exp * 1000 + deps.config.federation.clockSkewSeconds * 1000))) {
-    throw new FederationRefusal('replay', 'the token was already used (jti replay)');
+  const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+  if (deps.config.federation.singleUse) {
+    if (jti === undefined) throw new FederationRefusal('jti', 'the token has no jti');
+    if (jti.length === 0 || jti.length > 256) throw new FederationRefusal('jti', 'jti is empty or too long');
+    const exp = payload.exp as number;
+    if (!(await rememberJti(deps.db, ctx.tenant.id, REPLAY_PREFIX + iss.slice(0, 400), jti, exp * 1000 + deps.config.federation.clockSkewSeconds * 1000))) {
+      throw new FederationRefusal('replay', 'the token was already used (jti replay)');
+    }
   }
-  return { principal, credential, issuer: iss, subject: sub, claims: payload };
+  return { principal, credential, issuer: iss, subject: sub, jti: jti?.slice(0, 256), claims: payload };
 }
 
 /** Signature and the registered claims (RFC 7519 §4.1), with bounded skew and age. */
@@ -211,11 +216,10 @@ async function verifyWith(ctx: FederationContext, token: string, alg: string, ki
     audience: [...new Set(audiences)],
     clockTolerance: federation.clockSkewSeconds,
     maxTokenAge: federation.maxTokenAgeSeconds,
-    requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+    requiredClaims: ['exp', 'iat', 'sub'],
     currentDate: new Date(now),
   });
   if (typeof payload.sub !== 'string' || payload.sub === '') throw new FederationRefusal('subject', 'the token has no sub');
-  if (typeof payload.jti !== 'string') throw new FederationRefusal('jti', 'the token has no jti');
   if ((payload.exp as number) - (payload.iat as number) > MAX_LIFETIME_S) throw new FederationRefusal('lifetime', `the token lives longer than ${MAX_LIFETIME_S} s`);
   return payload;
 }

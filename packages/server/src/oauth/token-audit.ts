@@ -34,10 +34,10 @@ function clientFields(d: TokenDecision): Partial<AuditEventInput> {
   };
 }
 
-/** Workload identity federation: which federated credential matched, and the external issuer and subject. */
+/** Workload identity federation: which federated credential matched, and the external token's issuer, subject and jti. */
 function federationData(d: TokenDecision): Record<string, unknown> {
   const federated = d.client?.federated;
-  return federated ? { federation: { credentialId: d.client?.credential?.id, issuer: federated.issuer, subject: federated.subject } } : {};
+  return federated ? { federation: { credentialId: d.client?.credential?.id, issuer: federated.issuer, subject: federated.subject, ...(federated.jti === undefined ? {} : { jti: federated.jti }) } } : {};
 }
 
 /**

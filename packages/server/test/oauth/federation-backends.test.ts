@@ -26,6 +26,7 @@ for (const backend of backends()) {
         ...(database ? { SIGNET_DATABASE_URL: database.url } : {}),
         SIGNET_FEDERATION_ALLOW_HTTP_ISSUERS: issuer.url,
         SIGNET_FEDERATION_ALLOW_PRIVATE_NETWORKS: '127.0.0.1/32',
+        SIGNET_FEDERATION_SINGLE_USE: 'true',
       });
       tenant = await createTenant(a);
       orders = uniqueResourceId();
@@ -40,7 +41,7 @@ for (const backend of backends()) {
     const send = (token: string) =>
       postToken(a.s.url, tenant.name, { grant_type: 'client_credentials', scope: `${orders}/.default`, client_assertion_type: JWT_BEARER, client_assertion: token });
 
-    it('issues for a matching subject or expression once per token, refuses a replay, and lists the expiring credential', async () => {
+    it('with single use: issues for a matching subject or expression once per token, refuses a replay and a token without jti, and lists the expiring credential', async () => {
       const blueprint = await createBlueprint(a, tenant.name, { allowAppRoles: true, permissions: [{ resource: orders, roles: ['orders.write'] }] });
       const sponsor = await createPrincipal(a, tenant.name, { kind: 'user', displayName: 'Ada' });
       const p = await createPrincipal(a, tenant.name, { kind: 'agent', displayName: 'ci agent', blueprint: blueprint.name, sponsors: [sponsor.id] });
@@ -55,6 +56,8 @@ for (const backend of backends()) {
       expectInvalidClient(await send(gh));
       const refused = (await auditEvents(a, tenant.id)).find((e) => e.type === 'token.refused');
       assert.equal(refused?.data.federationCheck, 'replay');
+      expectInvalidClient(await send(await issuer.mint(githubClaims({ jti: undefined }), { now: a.s.now() })));
+      assert.equal((await auditEvents(a, tenant.id)).find((e) => e.type === 'token.refused')?.data.federationCheck, 'jti');
       assert.equal(decodeParts(expectIssued(await send(await issuer.mint(kubernetesClaims(), { now: a.s.now() })))).payload.kind, 'agent');
 
       const expiring = expectStatus(await a.call<{ items: { id: string }[] }>('GET', `/tenants/${tenant.name}/credentials?expiringWithinDays=3`), 200);

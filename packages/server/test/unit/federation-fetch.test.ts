@@ -27,6 +27,7 @@ const BASE: FederationConfig = {
   allowPrivateNetworks: ['127.0.0.1/32'],
   clockSkewSeconds: 30,
   maxTokenAgeSeconds: 3600,
+  singleUse: false,
   fetchTimeoutMs: 10_000,
   maxResponseBytes: 1024,
   keysMinCacheSeconds: 300,

@@ -27,8 +27,8 @@ export interface AuthenticatedClient {
   method: ClientAuthMethod;
   /** The `signet node` that vouched for a managed identity (node_assertion only). */
   node?: string;
-  /** The external token's issuer and subject (federated_jwt only). */
-  federated?: { issuer: string; subject: string };
+  /** The external token's issuer, subject and jti when it has one (federated_jwt only). */
+  federated?: { issuer: string; subject: string; jti: string | undefined };
 }
 
 export interface ClientAuthContext {

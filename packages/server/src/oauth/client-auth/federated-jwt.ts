@@ -40,5 +40,5 @@ export async function authenticateWithFederatedAssertion(ctx: ClientAuthContext,
   }
   const principal = await loadClient(ctx, match.principal.id);
   touchCredential(ctx, match.credential);
-  return { principal, credential: match.credential, method: 'federated_jwt', federated: { issuer: match.issuer, subject: match.subject } };
+  return { principal, credential: match.credential, method: 'federated_jwt', federated: { issuer: match.issuer, subject: match.subject, jti: match.jti } };
 }
