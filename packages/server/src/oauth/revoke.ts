@@ -6,6 +6,7 @@ import { oauthErrors } from '../errors.js';
 import { actChain } from '../policy/standing.js';
 import type { Services } from '../services.js';
 import { clientRequest, type ClientRequest } from './client-request.js';
+import { admitClientOrigin } from './cors.js';
 import { revokeAccessToken } from './revocation-list.js';
 import { FailureThrottle } from './throttle.js';
 import { InvalidAccessToken, type AccessTokenVerifier } from './verify-access-token.js';
@@ -80,6 +81,7 @@ export function revocationEndpoint(deps: Deps, services: Services, revokers: rea
   const throttle = new FailureThrottle({ maxFailures: deps.config.clientAuthFailureLimit, windowMs: 60_000, clock: deps.clock });
   return async (request: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply) => {
     const r = await clientRequest(deps, services, throttle, request, { allowPublic: true });
+    await admitClientOrigin(services, request, reply, r.tenant, services.tenants.issuer(r.tenant), r.client.principal.id);
     const token = r.params.token;
     if (token === undefined) throw oauthErrors.invalidRequest('token is missing');
     // §2.1: the hint only orders the search; an unknown hint is ignored.

@@ -8,6 +8,7 @@ import { registerNodeProtocol } from '../nodes/protocol-routes.js';
 import { endpointsFor, serverMetadata } from './metadata.js';
 import { registerBrowserFlows } from './browser-routes.js';
 import { registerKeysEndpoint } from './keys-endpoint.js';
+import { allowAnyOrigin, registerPreflights } from './cors.js';
 import { tokenEndpoint } from './token-endpoint.js';
 import { userinfoEndpoint } from './userinfo.js';
 import { introspectionEndpoint } from './introspect.js';
@@ -48,20 +49,20 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
   const cacheFor = (seconds: number) => `public, max-age=${seconds}`;
 
   app.get<{ Params: { tenant: string } }>('/:tenant/.well-known/openid-configuration', async (req, reply) =>
-    reply.header('cache-control', cacheFor(300)).send(await metadata(req.params.tenant)),
+    allowAnyOrigin(reply).header('cache-control', cacheFor(300)).send(await metadata(req.params.tenant)),
   );
   app.get<{ Params: { tenant: string } }>('/:tenant/.well-known/oauth-authorization-server', async (req, reply) =>
-    reply.header('cache-control', cacheFor(300)).send(await metadata(req.params.tenant)),
+    allowAnyOrigin(reply).header('cache-control', cacheFor(300)).send(await metadata(req.params.tenant)),
   );
   // RFC 8414 §3.1: for issuers with a path, the well-known segment goes between host and path.
   app.get<{ Params: { tenant: string } }>('/.well-known/oauth-authorization-server/:tenant', async (req, reply) =>
-    reply.header('cache-control', cacheFor(300)).send(await metadata(req.params.tenant)),
+    allowAnyOrigin(reply).header('cache-control', cacheFor(300)).send(await metadata(req.params.tenant)),
   );
   app.get<{ Params: { tenant: string } }>('/:tenant/.well-known/jwks.json', async (req, reply) => {
     const tenant = await services.tenants.activeByName(req.params.tenant);
     if (!tenant) throw oauthErrors.notFound('unknown issuer');
     // Short cache: a next key is published a whole rotation period before it signs.
-    return reply.header('cache-control', cacheFor(60)).header('content-type', 'application/jwk-set+json').send(await deps.keys.jwks(tenant.id));
+    return allowAnyOrigin(reply).header('cache-control', cacheFor(60)).header('content-type', 'application/jwk-set+json').send(await deps.keys.jwks(tenant.id));
   });
   app.post('/:tenant/oauth2/token', tokenEndpoint(deps, services, metrics));
   app.get('/:tenant/oauth2/userinfo', userinfoEndpoint(deps, services));
@@ -72,4 +73,10 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
   const verifier = services.accessTokens;
   app.post('/:tenant/oauth2/introspect', introspectionEndpoint(deps, services, verifier));
   app.post('/:tenant/oauth2/revoke', revocationEndpoint(deps, services, [accessTokenRevoker(verifier), refreshTokenRevoker]));
+  // Browser clients: their requests are checked per client when they arrive (cors.ts).
+  registerPreflights(app, [
+    { url: '/:tenant/oauth2/token', methods: 'POST' },
+    { url: '/:tenant/oauth2/revoke', methods: 'POST' },
+    { url: '/:tenant/oauth2/userinfo', methods: 'GET, POST' },
+  ]);
 }

@@ -6,6 +6,7 @@ import type { Metrics } from '../http/metrics.js';
 import type { Services } from '../services.js';
 import { signAccessToken, type AccessTokenClaims } from './access-token.js';
 import { authenticateClient } from './client-auth/index.js';
+import { admitClientOrigin } from './cors.js';
 import { deriveKey } from '../crypto/envelope.js';
 import { DpopNonces } from './dpop-nonce.js';
 import { dpopRequirement, tokenRequestProof } from './dpop-token-request.js';
@@ -41,7 +42,8 @@ const AUTHENTICATE: Readonly<Record<string, typeof authenticateClient>> = {
 
 /**
  * The token endpoint (RFC 6749 §3.2) as a list of checks: tenant → parameters → grant type →
- * client authentication → DPoP proof (RFC 9449) → grant rules → DPoP requirement → sign.
+ * client authentication → the page's origin (cors.ts) → DPoP proof (RFC 9449) → grant rules → DPoP
+ * requirement → sign.
  */
 export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) {
   const throttle = new FailureThrottle({ maxFailures: deps.config.clientAuthFailureLimit, windowMs: 60_000, clock: deps.clock });
@@ -69,6 +71,7 @@ export function tokenEndpoint(deps: Deps, services: Services, metrics: Metrics) 
         throw error;
       });
       decision.client = client;
+      await admitClientOrigin(services, request, reply, tenant, issuer, client.principal.id);
       const dpop = await tokenRequestProof(deps, { tenant, request, reply, tokenUrl: endpoints.token, nonces });
       const dpopRequired = await dpopRequirement(deps, tenant.id, client.principal);
       if (dpopRequired && !dpop) throw oauthErrors.invalidRequest(`a DPoP proof is required: ${dpopRequired}`);

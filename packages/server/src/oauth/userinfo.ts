@@ -5,6 +5,7 @@ import { rulesFor } from '../principals/kinds.js';
 import { principalStore } from '../principals/store.js';
 import type { Services } from '../services.js';
 import { coverage } from './authorize/scopes.js';
+import { exposeToClientOrigin } from './cors.js';
 import { endpointsFor } from './metadata.js';
 import { userClaims } from './user-claims.js';
 import { InvalidAccessToken } from './verify-access-token.js';
@@ -33,6 +34,7 @@ export function userinfoEndpoint(deps: Deps, services: Services) {
         throw error;
       }
       if (claims.tid !== tenant.id) throw oauthErrors.invalidToken('the access token is invalid', 'token of another tenant');
+      await exposeToClientOrigin(services, request, reply, tenant, issuer, claims.client_id);
       if (claims.kind !== 'user') throw oauthErrors.invalidToken('the access token does not speak for a user');
       const scope = (claims.scope ?? '').split(' ');
       if (!scope.includes('openid')) throw oauthErrors.insufficientScope('the access token lacks the openid scope');
