@@ -14,7 +14,7 @@ const { pino } = await import('pino');
 
 // As the server opens it: WAL checkpoints on a thread of their own.
 const conn = await connect({ kind: 'sqlite', file: dataFile }, { backgroundCheckpoints: { onError: (m) => process.stderr.write(`checkpoint failed: ${m}\n`) } });
-const writer = new AuditWriter({ db: conn.db, dbKind: 'sqlite', sqlite: conn.sqlite, log: pino({ level: 'silent' }), clock: Date.now, writerId: newId() });
+const writer = new AuditWriter({ db: conn.db, dbKind: 'sqlite', sqlite: conn.sqlite, writeGate: conn.checkpointer?.writeGate, log: pino({ level: 'silent' }), clock: Date.now, writerId: newId() });
 // As the server runs it: the principal and credential lookups built behind the commits.
 const indexer = new AuditIndexer({ db: conn.db, dbKind: 'sqlite', log: pino({ level: 'silent' }), ...AUDIT_INDEX_CADENCE, ownChains: () => writer.chainIds() });
 writer.onCommit((events) => indexer.committed(events));

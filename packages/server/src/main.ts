@@ -47,6 +47,7 @@ export async function createSignet(config: Config, options: CreateOptions = {}):
       db: connection.db,
       dbKind: connection.kind,
       sqlite: connection.sqlite,
+      writeGate: connection.checkpointer?.writeGate,
       discard: config.auditWrites !== 'on',
       log,
       clock,

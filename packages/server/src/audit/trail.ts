@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Envelope } from '../crypto/envelope.js';
 import type { Db, DbKind } from '../db/connect.js';
+import type { WriteGate } from '../db/write-gate.js';
 import { newId } from '../crypto/ids.js';
 import type { Logger } from '../logger.js';
 import { AUDIT_INDEX_CADENCE, AuditIndexer } from './indexer.js';
@@ -12,6 +13,8 @@ export interface AuditTrailOptions {
   db: Db;
   dbKind: DbKind;
   sqlite?: BetterSqlite3.Database | undefined;
+  /** The checkpointing thread's write gate (SQLite file databases). */
+  writeGate?: WriteGate | undefined;
   log: Logger;
   clock: () => number;
   envelope: Envelope;
@@ -35,7 +38,7 @@ export interface AuditTrail {
 export async function startAuditTrail(opts: AuditTrailOptions): Promise<AuditTrail> {
   const writerId = newId();
   const key = await loadAuditKey(opts.db, opts.envelope, opts.clock());
-  const writer = new AuditWriter({ db: opts.db, dbKind: opts.dbKind, sqlite: opts.sqlite, discard: opts.discard, log: opts.log, clock: opts.clock, writerId });
+  const writer = new AuditWriter({ db: opts.db, dbKind: opts.dbKind, sqlite: opts.sqlite, writeGate: opts.writeGate, discard: opts.discard, log: opts.log, clock: opts.clock, writerId });
   const sealer = new AuditSealer({ db: opts.db, log: opts.log, clock: opts.clock, writerId, key });
 
   let sealing: Promise<unknown> = Promise.resolve();

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Db, DbKind } from '../db/connect.js';
+import type { WriteGate } from '../db/write-gate.js';
 import { SqliteAuditAppender } from './sqlite-append.js';
 import type { AuditEventsTable } from '../db/schema.js';
 import { newId } from '../crypto/ids.js';
@@ -22,6 +23,8 @@ export interface AuditWriterOptions {
   discard?: boolean;
   /** The embedded database's handle: appends then use prepared statements (see SqliteAuditAppender). */
   sqlite?: BetterSqlite3.Database | undefined;
+  /** Taken around each group commit on SQLite, so a WAL restart is waited for asynchronously (db/write-gate.ts). */
+  writeGate?: WriteGate | undefined;
 }
 
 interface Pending {
@@ -134,7 +137,7 @@ export class AuditWriter {
   private async commit(batch: Pending[]): Promise<void> {
     try {
       const { appender } = this;
-      if (appender) await this.opts.db.connection().execute((conn) => appender.transaction(() => this.append(conn, batch)));
+      if (appender) await this.gated(() => this.opts.db.connection().execute((conn) => appender.transaction(() => this.append(conn, batch))));
       else await this.opts.db.transaction().execute((trx) => this.append(trx, batch));
       for (const p of batch) p.resolve();
       for (const listener of this.listeners) listener(batch.length);
@@ -142,6 +145,17 @@ export class AuditWriter {
       this.opts.log.error({ err: cause, events: batch.length }, 'audit write failed; refusing the requests that depend on it');
       const error = new AuditUnavailable('audit store unavailable', { cause });
       for (const p of batch) p.reject(error);
+    }
+  }
+
+  /** Runs a group commit holding the write gate, when there is one. */
+  private async gated(commit: () => Promise<void>): Promise<void> {
+    const gate = this.opts.writeGate;
+    const held = (await gate?.acquire()) ?? false;
+    try {
+      await commit();
+    } finally {
+      if (held) gate?.release();
     }
   }
 

@@ -79,6 +79,35 @@ describe('SQLite background checkpoints', () => {
     assert.ok(walBytes < 1_000 * 4096, `the WAL file is ${walBytes} bytes after ${written} commits`);
   });
 
+  it('takes the write gate for a RESTART: none while an audit commit holds it, one once it is released', { timeout: 15_000 }, async () => {
+    const file = join(dir, 'gated.db');
+    const errors: string[] = [];
+    const conn = await connect({ kind: 'sqlite', file }, { backgroundCheckpoints: { intervalMs: 10, restartBytes: 16 * 4096, onError: (m) => errors.push(m) } });
+    const gate = conn.checkpointer!.writeGate;
+    const results: CheckpointResult[] = [];
+    conn.checkpointer!.onCheckpoint((r) => results.push(r));
+    const insert = conn.sqlite!.prepare('INSERT INTO used_jtis (tenant_id, client_id, jti, expires_at) VALUES (?, ?, ?, ?)');
+    const commitRows = conn.sqlite!.transaction((from: number) => {
+      for (let i = from; i < from + 10; i++) insert.run('t', 'c', `jti-${i}-${'x'.repeat(200)}`, i);
+    });
+    assert.equal(await gate.acquire(), true);
+    // Held (as by a commit in progress): the WAL passes the restart size, and stays there.
+    let n = 0;
+    const until = Date.now() + 400;
+    while (Date.now() < until) {
+      commitRows(n);
+      n += 10;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    assert.ok(results.some((r) => r.log * 4096 >= 16 * 4096), 'the WAL reached the restart size');
+    assert.equal(results.filter((r) => r.restarted).length, 0);
+    gate.release();
+    const keepAlive = setInterval(() => undefined, 1000);
+    await new Promise<void>((resolve) => conn.checkpointer!.onCheckpoint((r) => r.restarted && resolve())).finally(() => clearInterval(keepAlive));
+    await conn.close();
+    assert.deepEqual(errors, []);
+  });
+
   // Bounded: a RESTART that waits for readers holds this test's write back, and its own retries can keep it there.
   it('never holds back a write of a transaction that paused at an await while reading (a RESTART does not wait for readers)', { timeout: 15_000 }, async () => {
     const file = join(dir, 'reader.db');
