@@ -17,6 +17,7 @@ export interface Endpoints {
   endSession: string;
   introspection: string;
   revocation: string;
+  pushedAuthorization: string;
 }
 
 export function endpointsFor(issuer: string): Endpoints {
@@ -29,6 +30,7 @@ export function endpointsFor(issuer: string): Endpoints {
     endSession: `${issuer}/oauth2/logout`,
     introspection: `${issuer}/oauth2/introspect`,
     revocation: `${issuer}/oauth2/revoke`,
+    pushedAuthorization: `${issuer}/oauth2/par`,
   };
 }
 
@@ -61,7 +63,11 @@ export function serverMetadata(_tenant: Tenant, endpoints: Endpoints, signingAlg
     claims_supported: [...CLAIMS_SUPPORTED],
     prompt_values_supported: ['none', 'login', 'consent'],
     request_parameter_supported: false,
+    // OIDC request objects by reference are not fetched; a request_uri from PAR is accepted (below).
     request_uri_parameter_supported: false,
+    // RFC 9126: pushed authorization requests, authenticated as at the token endpoint; optional.
+    pushed_authorization_request_endpoint: endpoints.pushedAuthorization,
+    require_pushed_authorization_requests: false,
     // RFC 7662 / RFC 7009 (metadata names from RFC 8414 §2): same client authentication as the token endpoint.
     introspection_endpoint: endpoints.introspection,
     introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],

@@ -8,6 +8,7 @@ import { registerNodeProtocol } from '../nodes/protocol-routes.js';
 import { endpointsFor, serverMetadata } from './metadata.js';
 import { registerBrowserFlows } from './browser-routes.js';
 import { registerKeysEndpoint } from './keys-endpoint.js';
+import { pushedAuthorizationEndpoint } from './authorize/pushed.js';
 import { allowAnyOrigin, registerPreflights } from './cors.js';
 import { tokenEndpoint } from './token-endpoint.js';
 import { userinfoEndpoint } from './userinfo.js';
@@ -73,10 +74,12 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
   const verifier = services.accessTokens;
   app.post('/:tenant/oauth2/introspect', introspectionEndpoint(deps, services, verifier));
   app.post('/:tenant/oauth2/revoke', revocationEndpoint(deps, services, [accessTokenRevoker(verifier), refreshTokenRevoker]));
+  app.post('/:tenant/oauth2/par', pushedAuthorizationEndpoint(deps, services));
   // Browser clients: their requests are checked per client when they arrive (cors.ts).
   registerPreflights(app, [
     { url: '/:tenant/oauth2/token', methods: 'POST' },
     { url: '/:tenant/oauth2/revoke', methods: 'POST' },
+    { url: '/:tenant/oauth2/par', methods: 'POST' },
     { url: '/:tenant/oauth2/userinfo', methods: 'GET, POST' },
   ]);
 }

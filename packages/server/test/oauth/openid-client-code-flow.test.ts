@@ -93,6 +93,29 @@ describe('interoperability: openid-client runs the authorization code flow with 
     assert.match(again.location ?? '', /\/default\/login\?/);
   });
 
+  it('pushed authorization request (RFC 9126): the library pushes, the browser carries only request_uri', async () => {
+    cookie = await plantSession(a, 'default', userId);
+    const config = await client.discovery(new URL(issuer), rp.id, rp.secret ?? undefined, client.ClientSecretBasic(rp.secret ?? ''), options);
+    assert.equal(config.serverMetadata().pushed_authorization_request_endpoint, `${issuer}/oauth2/par`);
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = await client.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid profile',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
+    const callback = await authorizeInBrowser(url);
+    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, idTokenExpected: true });
+    assert.equal(tokens.claims()?.sub, userId);
+    // One use: the same request_uri again is a page saying the request has ended.
+    const again = await browse(url.toString(), { cookie });
+    assert.equal(again.status, 400);
+    assert.match(again.body, /This sign-in request has ended/);
+  });
+
   it('public client: no client authentication, PKCE alone', async () => {
     cookie = await plantSession(a, 'default', userId);
     const native = await signInClient(a, 'default', { clientType: 'public', redirectUris: ['http://127.0.0.1/callback'] });
