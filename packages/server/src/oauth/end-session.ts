@@ -6,7 +6,7 @@ import { currentSession, endSession } from '../people/session.js';
 import { csrfToken, csrfValid, html, sendPage } from '../people/page.js';
 import type { FlowContext } from './authorize/flow.js';
 import type { AuthorizationParams } from './authorize/params.js';
-import { redirectToClient } from './authorize/respond.js';
+import { respondToClient } from './authorize/respond.js';
 
 interface HintClaims {
   sub: string;
@@ -71,6 +71,6 @@ ${keep.map(([name, value]) => html`<input type="hidden" name="${name}" value="${
     if (!csrfValid(ctx.deps, ctx.request, ctx.tenant.id, body.csrf, session.id)) throw pageErrors.formExpired();
   }
   await endSession(ctx.deps, ctx.request, ctx.reply, ctx.tenant);
-  if (redirect) return redirectToClient(ctx.reply, redirect, ctx.issuer, { state: v.state });
+  if (redirect) return respondToClient(ctx.reply, { redirectUri: redirect }, ctx.issuer, { state: v.state });
   return sendPage(ctx.reply, { title: 'You are signed out', body: html`<p class="notice" role="status">You are signed out of ${ctx.tenant.displayName ?? ctx.tenant.name}.</p>` });
 }

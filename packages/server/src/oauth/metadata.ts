@@ -1,6 +1,7 @@
 import { IDENTITY_SCOPES } from '../consents/model.js';
 import { ASSERTION_ALGS } from '../credentials/keys.js';
 import type { Tenant } from '../tenants/model.js';
+import { RESPONSE_MODES } from './authorize/respond.js';
 import { DPOP_ALGS } from './dpop.js';
 
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
@@ -52,7 +53,7 @@ export function serverMetadata(_tenant: Tenant, endpoints: Endpoints, signingAlg
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS.filter((a) => a !== 'Ed25519'),
     // RFC 9700 §2.1.2: the authorization code flow only; no implicit or hybrid response types.
     response_types_supported: ['code'],
-    response_modes_supported: ['query'],
+    response_modes_supported: [...RESPONSE_MODES],
     // RFC 9700 §2.1.1: PKCE is required, and only S256 (never plain).
     code_challenge_methods_supported: ['S256'],
     // RFC 9207: the authorization response names its issuer.

@@ -25,6 +25,8 @@ export interface PageOptions {
   scripts?: string[];
   /** False on pages whose forms lead to a client's redirect URI; default true. */
   restrictFormAction?: boolean;
+  /** The one URL this page's forms post to, elsewhere than Signet (a client's redirect URI: form_post). */
+  formAction?: string;
   /** Extra `<head>` content (built with `html`). */
   head?: Html;
 }
@@ -48,7 +50,13 @@ code,.codes{font-family:ui-monospace,monospace}
 form.inline{display:inline}
 `;
 
-function contentSecurityPolicy(nonce: string, restrictFormAction: boolean): string {
+/** A CSP source for a form target: its origin (CSP sources cannot hold a query), or its scheme for a private-use one. */
+function formActionSource(url: string): string {
+  const target = new URL(url);
+  return target.protocol === 'https:' || target.protocol === 'http:' ? target.origin : target.protocol;
+}
+
+function contentSecurityPolicy(nonce: string, restrictFormAction: boolean, formAction?: string): string {
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
@@ -57,7 +65,7 @@ function contentSecurityPolicy(nonce: string, restrictFormAction: boolean): stri
     "connect-src 'self'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
-    ...(restrictFormAction ? ["form-action 'self'"] : []),
+    ...(formAction !== undefined ? [`form-action ${formActionSource(formAction)}`] : restrictFormAction ? ["form-action 'self'"] : []),
   ].join('; ');
 }
 
@@ -86,7 +94,7 @@ ${scripts}
   return reply
     .status(options.status ?? 200)
     .header('content-type', 'text/html; charset=utf-8')
-    .header('content-security-policy', contentSecurityPolicy(nonce, options.restrictFormAction ?? true))
+    .header('content-security-policy', contentSecurityPolicy(nonce, options.restrictFormAction ?? true, options.formAction))
     .header('x-frame-options', 'DENY')
     .header('referrer-policy', 'no-referrer')
     .header('cache-control', 'no-store')

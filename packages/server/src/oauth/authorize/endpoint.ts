@@ -27,7 +27,9 @@ export async function authorize(ctx: FlowContext, params: AuthorizationParams): 
     fields = await validateRequest(ctx.deps, ctx.tenant, params, client);
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
-    return refuse(ctx, { id: '', clientId: client.principal.id, redirectUri: client.redirectUri, state: state && state.length <= 2048 ? state : null, scope: [], resource: null }, error, null);
+    // The response mode asked for applies to errors too, when it is one this server knows.
+    const responseMode = params.values.response_mode === 'form_post' ? 'form_post' : 'query';
+    return refuse(ctx, { id: '', clientId: client.principal.id, redirectUri: client.redirectUri, responseMode, state: state && state.length <= 2048 ? state : null, scope: [], resource: null }, error, null);
   }
   const now = ctx.deps.clock();
   const pending = { id: randomToken(), tenantId: ctx.tenant.id, clientId: client.principal.id, createdAt: now, expiresAt: now + REQUEST_TTL_MS, ...fields };

@@ -9,7 +9,7 @@ import type { Services } from '../../services.js';
 import type { Tenant } from '../../tenants/model.js';
 import { codeStore } from '../tokens/code-store.js';
 import { type PendingAuthorization, requestStore } from '../tokens/request-store.js';
-import { redirectError, redirectToClient } from './respond.js';
+import { respondToClient, respondWithError } from './respond.js';
 import { coverage, isIdentityScope } from './scopes.js';
 
 /** RFC 9700 §4.2.1 / FAPI 2.0: authorization codes live at most 60 seconds. */
@@ -53,7 +53,7 @@ async function record(ctx: FlowContext, event: AuditEventInput): Promise<void> {
 }
 
 /** Ends the request with an OAuth error at the client's redirect URI, audited as `authorization.refused`. */
-export async function refuse(ctx: FlowContext, pending: Pick<PendingAuthorization, 'id' | 'redirectUri' | 'state' | 'scope' | 'resource'> & { clientId: string }, error: OAuthError, userId: string | null): Promise<FastifyReply> {
+export async function refuse(ctx: FlowContext, pending: Pick<PendingAuthorization, 'id' | 'redirectUri' | 'responseMode' | 'state' | 'scope' | 'resource'> & { clientId: string }, error: OAuthError, userId: string | null): Promise<FastifyReply> {
   if (pending.id) await requestStore.delete(ctx.deps.db, ctx.tenant.id, pending.id);
   await record(ctx, {
     tenantId: ctx.tenant.id,
@@ -65,7 +65,7 @@ export async function refuse(ctx: FlowContext, pending: Pick<PendingAuthorizatio
     source: source(ctx.request),
     data: { error: error.error, description: error.description, reason: error.detail ?? null, scope: pending.scope.join(' ') },
   });
-  return redirectError(ctx.reply, pending.redirectUri, ctx.issuer, pending.state, error);
+  return respondWithError(ctx.reply, pending, ctx.issuer, pending.state, error);
 }
 
 /** A second factor is needed: the client asked for it (acr_values) or the tenant requires it of everyone. */
@@ -156,5 +156,5 @@ export async function issueCode(ctx: FlowContext, pending: PendingAuthorization,
     source: source(ctx.request),
     data: { scope: granted.join(' '), requested: pending.scope.join(' '), consents: consentIds, acr: session.acr, amr: session.amr },
   });
-  return redirectToClient(ctx.reply, pending.redirectUri, ctx.issuer, { code, state: pending.state });
+  return respondToClient(ctx.reply, pending, ctx.issuer, { code, state: pending.state });
 }

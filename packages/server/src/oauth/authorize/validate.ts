@@ -15,6 +15,7 @@ import { ACR } from '../../people/session.js';
 import { S256_CHALLENGE } from '../pkce.js';
 import type { PendingAuthorization } from '../tokens/request-store.js';
 import type { AuthorizationParams } from './params.js';
+import { RESPONSE_MODES, type ResponseMode } from './respond.js';
 import { isIdentityScope, parseScopes } from './scopes.js';
 import { allowedScopes, blueprintFor, mayActForUsers } from '../../policy/blueprint-policy.js';
 
@@ -85,7 +86,8 @@ export async function validateRequest(deps: Deps, tenant: Tenant, p: Authorizati
   if (v.response_type === undefined) throw oauthErrors.invalidRequest('response_type is missing');
   // RFC 9700 §2.1.2: no implicit (token) or hybrid flows.
   if (v.response_type !== 'code') throw oauthErrors.unsupportedResponseType('only response_type=code is supported');
-  if (v.response_mode !== undefined && v.response_mode !== 'query') throw oauthErrors.invalidRequest('only response_mode=query is supported');
+  const responseMode = v.response_mode ?? 'query';
+  if (!(RESPONSE_MODES as readonly string[]).includes(responseMode)) throw oauthErrors.invalidRequest('response_mode must be query or form_post');
   // RFC 9700 §2.1.1: PKCE for every client; plain (the RFC 7636 default when no method is named) is refused.
   if (v.code_challenge === undefined) throw oauthErrors.invalidRequest('code_challenge is required (PKCE with S256)');
   if (v.code_challenge_method !== 'S256') throw oauthErrors.invalidRequest('code_challenge_method must be S256');
@@ -115,6 +117,7 @@ export async function validateRequest(deps: Deps, tenant: Tenant, p: Authorizati
 
   return {
     redirectUri: client.redirectUri,
+    responseMode: responseMode as ResponseMode,
     state: v.state ?? null,
     nonce: v.nonce ?? null,
     codeChallenge: v.code_challenge,

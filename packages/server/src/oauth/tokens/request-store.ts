@@ -1,3 +1,4 @@
+import type { ResponseMode } from '../authorize/respond.js';
 import type { Db } from '../../db/connect.js';
 import { parseJson } from '../../db/json.js';
 
@@ -7,6 +8,8 @@ export interface PendingAuthorization {
   tenantId: string;
   clientId: string;
   redirectUri: string;
+  /** How the response reaches the client; absent in requests stored before form_post: query. */
+  responseMode?: ResponseMode;
   state: string | null;
   nonce: string | null;
   codeChallenge: string;
