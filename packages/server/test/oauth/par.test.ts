@@ -70,6 +70,22 @@ describe('pushed authorization requests (RFC 9126)', () => {
     expectOAuthError(await push(request(challenge, { request_uri: 'urn:ietf:params:oauth:request_uri:par_x' })), 400, 'invalid_request');
   });
 
+  it('malformed pushes are invalid_request in JSON, never a 500: a repeated parameter, a JSON body, an Origin of null', async () => {
+    const { challenge } = pkce();
+    const repeated = new URLSearchParams(request(challenge));
+    repeated.append('scope', 'profile');
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(rp.id, rp.secret ?? '') };
+    const res = await fetch(`${a.s.url}/${tenant}/oauth2/par`, { method: 'POST', headers, body: repeated });
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { error: string }).error, 'invalid_request');
+    const json = await fetch(`${a.s.url}/${tenant}/oauth2/par`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ ...request(challenge), scope: ['openid'] }) });
+    assert.equal(json.status, 400);
+    assert.equal(((await json.json()) as { error: string }).error, 'invalid_request');
+    const opaque = await fetch(`${a.s.url}/${tenant}/oauth2/par`, { method: 'POST', headers: { ...headers, origin: 'null' }, body: new URLSearchParams(request(challenge)) });
+    assert.equal(opaque.status, 400);
+    assert.equal(((await opaque.json()) as { error: string }).error, 'invalid_request');
+  });
+
   it('a request_uri works once, only for its client, only within its minute; anything else is a page, never a redirect', async () => {
     const ended = (res: BrowserResponse) => {
       assert.equal(res.status, 400);
