@@ -6,11 +6,11 @@ import type { Services } from '../services.js';
  * Cross-origin access for browser clients (single-page apps, browser-based MCP clients).
  *
  * - Discovery and the JWKS are public documents: any origin may read them.
- * - The token, revocation and userinfo endpoints answer a page only on an origin of one of the
+ * - The token, revocation, PAR and userinfo endpoints answer a page only on an origin of one of the
  *   client's redirect URIs, the only origins an administrator has said the client runs on. A
  *   preflight cannot name the client (it has no body), so it is answered for any origin; the request
- *   itself is then checked once the client is known. A token or revocation request from any other
- *   origin is refused before it changes anything (a code stays unredeemed, a refresh token
+ *   itself is then checked once the client is known. A token, revocation or PAR request from any
+ *   other origin is refused before it changes anything (a code stays unredeemed, a refresh token
  *   unrotated); userinfo, which changes nothing, just leaves the page unable to read its answer.
  * - Requests without `Origin` (servers, native apps, curl) and same-origin ones are not affected.
  */
