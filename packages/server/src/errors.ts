@@ -29,7 +29,10 @@ export type OAuthErrorCode =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'invalid_dpop_proof'
-  | 'use_dpop_nonce';
+  | 'use_dpop_nonce'
+  // RFC 7591 §3.2.2: dynamic client registration errors.
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata';
 
 const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -52,6 +55,8 @@ const OAUTH_STATUS: Record<OAuthErrorCode, number> = {
   insufficient_scope: 403,
   invalid_dpop_proof: 400,
   use_dpop_nonce: 400,
+  invalid_redirect_uri: 400,
+  invalid_client_metadata: 400,
 };
 
 export class OAuthError extends Error {

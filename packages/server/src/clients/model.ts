@@ -16,6 +16,8 @@ export interface OAuthClient {
   postLogoutRedirectUris: string[];
   /** Scopes the user cannot decline on the consent page; every other requested scope is optional. */
   requiredScopes: string[];
+  /** Registered by the application itself (RFC 7591), not by an admin: nobody has checked who runs it. */
+  selfRegistered: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -40,6 +42,7 @@ export const OAuthClientView = Type.Object({
   redirectUris: Type.Array(Type.String()),
   postLogoutRedirectUris: Type.Array(Type.String()),
   requiredScopes: Type.Array(Type.String()),
+  selfRegistered: Type.Boolean({ description: 'Registered by the application itself (RFC 7591 dynamic client registration)' }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });

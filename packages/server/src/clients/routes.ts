@@ -13,6 +13,7 @@ const viewOf = (c: OAuthClient): OAuthClientView => ({
   redirectUris: c.redirectUris,
   postLogoutRedirectUris: c.postLogoutRedirectUris,
   requiredScopes: c.requiredScopes,
+  selfRegistered: c.selfRegistered,
   createdAt: isoTime(c.createdAt) as string,
   updatedAt: isoTime(c.updatedAt) as string,
 });

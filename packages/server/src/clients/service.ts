@@ -48,6 +48,8 @@ export class OAuthClientService {
         redirectUris: body.redirectUris,
         postLogoutRedirectUris: body.postLogoutRedirectUris ?? [],
         requiredScopes: body.requiredScopes ?? [],
+        // An admin editing a self-registered client's settings has not vouched for who runs it.
+        selfRegistered: before?.selfRegistered ?? false,
         createdAt: before?.createdAt ?? now,
         updatedAt: now,
       };

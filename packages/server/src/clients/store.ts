@@ -11,6 +11,7 @@ function toClient(row: OAuthClientsTable): OAuthClient {
     redirectUris: parseJson<string[]>(row.redirect_uris, 'oauth_clients.redirect_uris'),
     postLogoutRedirectUris: parseJson<string[]>(row.post_logout_redirect_uris, 'oauth_clients.post_logout_redirect_uris'),
     requiredScopes: parseJson<string[]>(row.required_scopes, 'oauth_clients.required_scopes'),
+    selfRegistered: Number(row.self_registered) === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -29,6 +30,7 @@ export const oauthClientStore = {
       redirect_uris: JSON.stringify(c.redirectUris),
       post_logout_redirect_uris: JSON.stringify(c.postLogoutRedirectUris),
       required_scopes: JSON.stringify(c.requiredScopes),
+      self_registered: c.selfRegistered ? 1 : 0,
       updated_at: c.updatedAt,
     };
     const updated = await db.updateTable('oauth_clients').set(values).where('tenant_id', '=', c.tenantId).where('principal_id', '=', c.principalId).executeTakeFirst();

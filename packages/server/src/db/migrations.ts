@@ -8,6 +8,7 @@ import { dpopExchange } from './migrations/0007_dpop_exchange.js';
 import { boundRefreshTokens } from './migrations/0008_bound_refresh_tokens.js';
 import { auditDeferredIndex } from './migrations/0009_audit_deferred_index.js';
 import { auditLookupsWithoutRowid } from './migrations/0010_audit_lookups_without_rowid.js';
+import { selfRegisteredClients } from './migrations/0011_self_registered_clients.js';
 
 /** One set of migrations for every dialect: only portable types (text, bigint, integer). */
 const migrations: Record<string, Migration> = {
@@ -210,6 +211,7 @@ const migrations: Record<string, Migration> = {
   '0008_bound_refresh_tokens': boundRefreshTokens,
   '0009_audit_deferred_index': auditDeferredIndex,
   '0010_audit_lookups_without_rowid': auditLookupsWithoutRowid,
+  '0011_self_registered_clients': selfRegisteredClients,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -183,6 +183,8 @@ export interface OAuthClientsTable {
   redirect_uris: string;
   post_logout_redirect_uris: string;
   required_scopes: string;
+  /** 1 when the application registered itself (RFC 7591); 0 when an admin set it up. */
+  self_registered: number;
   created_at: number;
   updated_at: number;
 }

@@ -72,6 +72,11 @@ export function allowAnyOrigin(reply: FastifyReply): FastifyReply {
   return reply.header('access-control-allow-origin', '*');
 }
 
+/** Requests open to any page (dynamic client registration): readable from any origin, errors included. */
+export function admitAnyOrigin(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.headers.origin !== undefined) allowAnyOrigin(reply);
+}
+
 /** Answers preflights for endpoints whose requests are checked per client once they arrive. */
 export function registerPreflights(app: FastifyInstance, routes: { url: string; methods: string }[]): void {
   for (const { url, methods } of routes) {

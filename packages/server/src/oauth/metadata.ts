@@ -19,6 +19,7 @@ export interface Endpoints {
   introspection: string;
   revocation: string;
   pushedAuthorization: string;
+  registration: string;
 }
 
 export function endpointsFor(issuer: string): Endpoints {
@@ -32,6 +33,7 @@ export function endpointsFor(issuer: string): Endpoints {
     introspection: `${issuer}/oauth2/introspect`,
     revocation: `${issuer}/oauth2/revoke`,
     pushedAuthorization: `${issuer}/oauth2/par`,
+    registration: `${issuer}/oauth2/register`,
   };
 }
 
@@ -39,7 +41,7 @@ export function endpointsFor(issuer: string): Endpoints {
  * RFC 8414 authorization server metadata. It advertises exactly what this server does; endpoints
  * appear here only once they exist.
  */
-export function serverMetadata(_tenant: Tenant, endpoints: Endpoints, signingAlgs: string[]): Record<string, unknown> {
+export function serverMetadata(tenant: Tenant, endpoints: Endpoints, signingAlgs: string[]): Record<string, unknown> {
   return {
     issuer: endpoints.issuer,
     authorization_endpoint: endpoints.authorization,
@@ -69,6 +71,8 @@ export function serverMetadata(_tenant: Tenant, endpoints: Endpoints, signingAlg
     // RFC 9126: pushed authorization requests, authenticated as at the token endpoint; optional.
     pushed_authorization_request_endpoint: endpoints.pushedAuthorization,
     require_pushed_authorization_requests: false,
+    // RFC 7591: only where the tenant lets applications register themselves.
+    ...(tenant.settings.dynamicClientRegistration ? { registration_endpoint: endpoints.registration } : {}),
     // RFC 7662 / RFC 7009 (metadata names from RFC 8414 §2): same client authentication as the token endpoint.
     introspection_endpoint: endpoints.introspection,
     introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],

@@ -9,6 +9,7 @@ import { endpointsFor, serverMetadata } from './metadata.js';
 import { registerBrowserFlows } from './browser-routes.js';
 import { registerKeysEndpoint } from './keys-endpoint.js';
 import { pushedAuthorizationEndpoint } from './authorize/pushed.js';
+import { registrationEndpoint } from './register.js';
 import { allowAnyOrigin, registerPreflights } from './cors.js';
 import { tokenEndpoint } from './token-endpoint.js';
 import { userinfoEndpoint } from './userinfo.js';
@@ -75,11 +76,13 @@ export async function registerOAuth(app: FastifyInstance, deps: Deps, services: 
   app.post('/:tenant/oauth2/introspect', introspectionEndpoint(deps, services, verifier));
   app.post('/:tenant/oauth2/revoke', revocationEndpoint(deps, services, [accessTokenRevoker(verifier), refreshTokenRevoker]));
   app.post('/:tenant/oauth2/par', pushedAuthorizationEndpoint(deps, services));
+  app.post('/:tenant/oauth2/register', registrationEndpoint(deps, services));
   // Browser clients: their requests are checked per client when they arrive (cors.ts).
   registerPreflights(app, [
     { url: '/:tenant/oauth2/token', methods: 'POST' },
     { url: '/:tenant/oauth2/revoke', methods: 'POST' },
     { url: '/:tenant/oauth2/par', methods: 'POST' },
+    { url: '/:tenant/oauth2/register', methods: 'POST' },
     { url: '/:tenant/oauth2/userinfo', methods: 'GET, POST' },
   ]);
 }

@@ -5,6 +5,8 @@ export interface ThrottleOptions {
   maxFailures: number;
   windowMs: number;
   clock: () => number;
+  /** What is counted, for the 429's description (default: failed client authentications). */
+  counted?: string;
 }
 
 /**
@@ -28,7 +30,7 @@ export class FailureThrottle {
     }
     if (entry.count >= this.opts.maxFailures) {
       const retryAfter = Math.ceil((entry.windowStart + this.opts.windowMs - now) / 1000);
-      throw new OAuthError('temporarily_unavailable', `too many failed client authentications from this address; retry in ${retryAfter} s`, undefined, { status: 429, retryAfter });
+      throw new OAuthError('temporarily_unavailable', `too many ${this.opts.counted ?? 'failed client authentications'} from this address; retry in ${retryAfter} s`, undefined, { status: 429, retryAfter });
     }
   }
 

@@ -27,6 +27,12 @@ export interface TenantSettings {
   refreshTokenIdleSeconds: number;
   /** Days a user's (or an admin's) consent lasts before it must be given again. */
   consentLifetimeDays: number;
+  /**
+   * RFC 7591: applications (MCP clients, typically) may register themselves as public clients at
+   * `/{tenant}/oauth2/register`, without an admin. Off by default; people see on the consent page
+   * that such an application registered itself.
+   */
+  dynamicClientRegistration: boolean;
 }
 
 export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
@@ -41,6 +47,7 @@ export const DEFAULT_TENANT_SETTINGS: TenantSettings = {
   refreshTokenLifetimeSeconds: 30 * 86400,
   refreshTokenIdleSeconds: 7 * 86400,
   consentLifetimeDays: 90,
+  dynamicClientRegistration: false,
 };
 
 /** Every tenant is its own issuer: `{SIGNET_PUBLIC_URL}/{tenant name}`. */
@@ -78,6 +85,7 @@ export const TenantSettingsPatch = Type.Object(
     refreshTokenLifetimeSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 365 * 86400 })),
     refreshTokenIdleSeconds: Type.Optional(Type.Integer({ minimum: 300, maximum: 365 * 86400 })),
     consentLifetimeDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    dynamicClientRegistration: Type.Optional(Type.Boolean({ description: 'RFC 7591: applications may register themselves as public clients (default false)' })),
   },
   { additionalProperties: false },
 );
@@ -120,6 +128,7 @@ export const TenantView = Type.Object({
     refreshTokenLifetimeSeconds: Type.Integer(),
     refreshTokenIdleSeconds: Type.Integer(),
     consentLifetimeDays: Type.Integer(),
+    dynamicClientRegistration: Type.Boolean(),
   }),
   createdAt: Type.String(),
   updatedAt: Type.String(),

@@ -16,7 +16,7 @@ describe('admin API: tenants', () => {
     assert.equal(tenant.displayName, 'Acme');
     assert.equal(tenant.status, 'active');
     assert.equal(tenant.issuer, `${a.s.url}/${name}`);
-    assert.deepEqual(tenant.settings, { accessTokenTtlSeconds: null, allowSecrets: true, secretDefaultLifetimeDays: 90, secretMaxLifetimeDays: 365, auditRetentionDays: 90, requireMfa: false, sessionIdleSeconds: 1800, sessionLifetimeSeconds: 43200, refreshTokenLifetimeSeconds: 2_592_000, refreshTokenIdleSeconds: 604_800, consentLifetimeDays: 90 });
+    assert.deepEqual(tenant.settings, { accessTokenTtlSeconds: null, allowSecrets: true, secretDefaultLifetimeDays: 90, secretMaxLifetimeDays: 365, auditRetentionDays: 90, requireMfa: false, sessionIdleSeconds: 1800, sessionLifetimeSeconds: 43200, refreshTokenLifetimeSeconds: 2_592_000, refreshTokenIdleSeconds: 604_800, consentLifetimeDays: 90, dynamicClientRegistration: false });
     await expectAudit(a, tenant.id, 'tenant.created', tenant.id);
   });
 
@@ -74,7 +74,7 @@ describe('admin API: tenants', () => {
     const tenant = await createTenant(a);
     const updated = expectStatus(await a.call<TenantView>('PATCH', `/tenants/${tenant.name}`, { displayName: null, settings: { allowSecrets: false, secretMaxLifetimeDays: 30, secretDefaultLifetimeDays: 7 } }), 200);
     assert.equal(updated.displayName, null);
-    assert.deepEqual(updated.settings, { accessTokenTtlSeconds: null, allowSecrets: false, secretDefaultLifetimeDays: 7, secretMaxLifetimeDays: 30, auditRetentionDays: 90, requireMfa: false, sessionIdleSeconds: 1800, sessionLifetimeSeconds: 43200, refreshTokenLifetimeSeconds: 2_592_000, refreshTokenIdleSeconds: 604_800, consentLifetimeDays: 90 });
+    assert.deepEqual(updated.settings, { accessTokenTtlSeconds: null, allowSecrets: false, secretDefaultLifetimeDays: 7, secretMaxLifetimeDays: 30, auditRetentionDays: 90, requireMfa: false, sessionIdleSeconds: 1800, sessionLifetimeSeconds: 43200, refreshTokenLifetimeSeconds: 2_592_000, refreshTokenIdleSeconds: 604_800, consentLifetimeDays: 90, dynamicClientRegistration: false });
     await expectAudit(a, tenant.id, 'tenant.updated', tenant.id);
     expectError(await a.call('PATCH', `/tenants/${tenant.name}`, { name: 'renamed' }), 400, 'invalid_request');
     expectError(await a.call('PATCH', '/tenants/no-such-tenant', { displayName: 'x' }), 404, 'not_found');

@@ -533,7 +533,7 @@ const bConsent = (): Consent => {
 
 async function seedSignIn(db: Db, a: World, b: World): Promise<void> {
   for (const w of [a, b]) {
-    await oauthClientStore.put(db, { tenantId: w.tenantId, principalId: w.service, clientType: 'confidential', redirectUris: ['https://app.example/cb'], postLogoutRedirectUris: [], requiredScopes: [], createdAt: T0, updatedAt: T0 });
+    await oauthClientStore.put(db, { tenantId: w.tenantId, principalId: w.service, clientType: 'confidential', redirectUris: ['https://app.example/cb'], postLogoutRedirectUris: [], requiredScopes: [], selfRegistered: false, createdAt: T0, updatedAt: T0 });
     const consent = consentOf(w);
     await consentStore.insert(db, consent);
     await consentStore.insert(db, consentOf(w, { userId: null }));
@@ -579,8 +579,8 @@ const consentChecks: Checks<typeof consentStore> = {
 
 const oauthClientChecks: Checks<typeof oauthClientStore> = {
   async put({ db, a, b }) {
-    await oauthClientStore.put(db, { tenantId: a.tenantId, principalId: b.service, clientType: 'public', redirectUris: ['https://evil.example/'], postLogoutRedirectUris: [], requiredScopes: [], createdAt: T0, updatedAt: NOW }).catch(() => undefined);
-    await oauthClientStore.put(db, { tenantId: a.tenantId, principalId: a.service, clientType: 'public', redirectUris: ['http://127.0.0.1/cb'], postLogoutRedirectUris: [], requiredScopes: [], createdAt: T0, updatedAt: NOW });
+    await oauthClientStore.put(db, { tenantId: a.tenantId, principalId: b.service, clientType: 'public', redirectUris: ['https://evil.example/'], postLogoutRedirectUris: [], requiredScopes: [], selfRegistered: false, createdAt: T0, updatedAt: NOW }).catch(() => undefined);
+    await oauthClientStore.put(db, { tenantId: a.tenantId, principalId: a.service, clientType: 'public', redirectUris: ['http://127.0.0.1/cb'], postLogoutRedirectUris: [], requiredScopes: [], selfRegistered: false, createdAt: T0, updatedAt: NOW });
   },
   async get({ db, a, b }) {
     assert.equal(await oauthClientStore.get(db, a.tenantId, b.service), undefined);

@@ -33,7 +33,7 @@ async function createWorld(db: Db, tag: string): Promise<World> {
   const user = principal(tenantId, { kind: 'user', displayName: 'Ada' });
   const client = principal(tenantId, { kind: 'service', displayName: 'Photo app' });
   for (const p of [user, client]) await principalStore.insert(db, p);
-  const settings: OAuthClient = { tenantId, principalId: client.id, clientType: 'public', redirectUris: ['http://127.0.0.1/cb'], postLogoutRedirectUris: ['https://a.example/'], requiredScopes: ['openid'], createdAt: T0, updatedAt: T0 };
+  const settings: OAuthClient = { tenantId, principalId: client.id, clientType: 'public', redirectUris: ['http://127.0.0.1/cb'], postLogoutRedirectUris: ['https://a.example/'], requiredScopes: ['openid'], selfRegistered: true, createdAt: T0, updatedAt: T0 };
   await oauthClientStore.put(db, settings);
   const consent: Consent = { id: newId(), tenantId, userId: user.id, clientId: client.id, resource: 'api://photos', scopes: ['photos.read'], grantedBy: user.id, createdAt: T0, updatedAt: T0, expiresAt: NOW + 86_400_000 };
   const adminConsent: Consent = { ...consent, id: newId(), userId: null, resource: 'urn:signet:identity', scopes: ['openid'], grantedBy: 'admin' };
@@ -72,10 +72,11 @@ describeEachBackend('people OAuth stores: round trips and tenant isolation', (co
 
   it('oauthClientStore: get/put/delete round-trip and stay in their tenant', async () => {
     assert.deepEqual((await oauthClientStore.get(db, a.tenantId, a.client))?.redirectUris, ['http://127.0.0.1/cb']);
+    assert.equal((await oauthClientStore.get(db, a.tenantId, a.client))?.selfRegistered, true);
     assert.equal(await oauthClientStore.get(db, a.tenantId, b.client), undefined);
-    await oauthClientStore.put(db, { tenantId: a.tenantId, principalId: a.client, clientType: 'confidential', redirectUris: ['https://a.example/cb'], postLogoutRedirectUris: [], requiredScopes: [], createdAt: T0, updatedAt: NOW });
+    await oauthClientStore.put(db, { tenantId: a.tenantId, principalId: a.client, clientType: 'confidential', redirectUris: ['https://a.example/cb'], postLogoutRedirectUris: [], requiredScopes: [], selfRegistered: false, createdAt: T0, updatedAt: NOW });
     const updated = await oauthClientStore.get(db, a.tenantId, a.client);
-    assert.deepEqual(updated, { tenantId: a.tenantId, principalId: a.client, clientType: 'confidential', redirectUris: ['https://a.example/cb'], postLogoutRedirectUris: [], requiredScopes: [], createdAt: T0, updatedAt: NOW });
+    assert.deepEqual(updated, { tenantId: a.tenantId, principalId: a.client, clientType: 'confidential', redirectUris: ['https://a.example/cb'], postLogoutRedirectUris: [], requiredScopes: [], selfRegistered: false, createdAt: T0, updatedAt: NOW });
     assert.equal(await oauthClientStore.delete(db, a.tenantId, b.client), false);
     assert.equal((await oauthClientStore.get(db, b.tenantId, b.client))?.clientType, 'public');
   });

@@ -18,6 +18,8 @@ interface ConsentSubject {
   pending: PendingAuthorization;
   session: SignInSession;
   client: Principal;
+  /** The application registered itself (RFC 7591): nobody has checked who runs it. */
+  selfRegistered: boolean;
   resource: Resource | null;
   /** Scopes the user cannot decline: openid (the sign-in itself) and the client's required scopes. */
   required: string[];
@@ -33,7 +35,7 @@ async function subjectOf(ctx: FlowContext, requestId: unknown): Promise<ConsentS
   if (!client || client.status !== 'active' || !registration) throw pageErrors.badClient('The application is no longer available.');
   const resource = pending.resource ? ((await resourceStore.byIdentifier(ctx.deps.db, ctx.tenant.id, pending.resource)) ?? null) : null;
   const required = pending.scope.filter((s) => s === 'openid' || registration.requiredScopes.includes(s));
-  return { pending, session, client, resource, required };
+  return { pending, session, client, selfRegistered: registration.selfRegistered, resource, required };
 }
 
 /** Who the client is, in plain words; an AI agent is named as one, with the people accountable for it. */
@@ -46,10 +48,19 @@ async function clientDescription(ctx: FlowContext, client: Principal) {
     Accountable for it: <strong>${sponsors.join(', ')}</strong>.</p>`;
 }
 
+/** For an application that registered itself: its name is its own claim; where it runs is what can be shown. */
+function unverifiedWarning(redirectUri: string) {
+  const target = new URL(redirectUri);
+  const where = target.protocol === 'https:' || target.protocol === 'http:' ? target.host : `${target.protocol} (an app on this device)`;
+  return html`<p class="error" role="note"><strong>This application registered itself.</strong> Nobody at your organisation has checked
+    who runs it or that its name is true. It will receive your answer at <strong>${where}</strong>. Allow it only if you started
+    this sign-in from it.</p>`;
+}
+
 export async function showConsent(ctx: FlowContext, requestId: unknown): Promise<FastifyReply> {
   const subject = await subjectOf(ctx, requestId);
   if (!('pending' in subject)) return subject;
-  const { pending, session, client, resource, required } = subject;
+  const { pending, session, client, selfRegistered, resource, required } = subject;
   const csrf = csrfToken(ctx.deps, ctx.request, ctx.reply, ctx.tenant.id, session.id);
   const already = new Set(coverage(pending.scope, pending.resource, await ctx.services.consents.live(ctx.tenant.id, session.userId, client.id)).covered);
   const groups = [
@@ -65,7 +76,7 @@ export async function showConsent(ctx: FlowContext, requestId: unknown): Promise
   return sendPage(ctx.reply, {
     title: `Allow ${client.displayName}?`,
     restrictFormAction: false,
-    body: html`${await clientDescription(ctx, client)}
+    body: html`${await clientDescription(ctx, client)}${selfRegistered ? unverifiedWarning(pending.redirectUri) : ''}
 <form method="post" action="/${ctx.tenant.name}/oauth2/consent">
 <input type="hidden" name="csrf" value="${csrf}">
 <input type="hidden" name="request" value="${pending.id}">
