@@ -38,10 +38,10 @@ function parseRegistration(body: unknown): Registration {
     const problem = redirectUriProblem(uri, 'public');
     if (problem) throw new OAuthError('invalid_redirect_uri', `redirect URI "${uri.slice(0, 200)}" ${problem}`);
   }
-  // Only public clients register themselves: a secret handed to anyone who asks proves nothing.
-  if (m.token_endpoint_auth_method !== undefined && m.token_endpoint_auth_method !== 'none') {
-    throw metadataError('only public clients (token_endpoint_auth_method "none", with PKCE) may register themselves');
-  }
+  // Only public clients register themselves: a secret handed to anyone who asks proves nothing. A
+  // client asking for another method gets "none" in the answer (RFC 7591 §3.2.1 lets the server
+  // replace a requested value) and no secret, which clients read as "use PKCE alone".
+  if (m.token_endpoint_auth_method !== undefined && typeof m.token_endpoint_auth_method !== 'string') throw metadataError('token_endpoint_auth_method must be a string');
   const grantTypes = m.grant_types ?? ['authorization_code'];
   if (!Array.isArray(grantTypes) || grantTypes.length === 0 || !grantTypes.every((g) => typeof g === 'string' && GRANT_TYPES.includes(g))) {
     throw metadataError(`grant_types may hold only ${GRANT_TYPES.join(' and ')}`);

@@ -66,13 +66,20 @@ describe('dynamic client registration (RFC 7591)', () => {
     assert.doesNotMatch(page.body, /registered itself/);
   });
 
+  it('a client asking for a secret is registered as public anyway (RFC 7591 §3.2.1) and told so, with no secret', async () => {
+    const res = await register({ ...mcpClient, token_endpoint_auth_method: 'client_secret_basic' });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.token_endpoint_auth_method, 'none');
+    assert.equal(res.body.client_secret, undefined);
+  });
+
   it('refuses bad metadata with the RFC 7591 errors', async () => {
     const cases: [unknown, string][] = [
       [{ ...mcpClient, redirect_uris: [] }, 'invalid_redirect_uri'],
       [{ ...mcpClient, redirect_uris: ['http://notes.example/cb'] }, 'invalid_redirect_uri'],
       [{ ...mcpClient, redirect_uris: ['https://notes.example/cb#frag'] }, 'invalid_redirect_uri'],
       [{ client_name: 'no uris' }, 'invalid_redirect_uri'],
-      [{ ...mcpClient, token_endpoint_auth_method: 'client_secret_basic' }, 'invalid_client_metadata'],
+      [{ ...mcpClient, token_endpoint_auth_method: 7 }, 'invalid_client_metadata'],
       [{ ...mcpClient, grant_types: ['client_credentials'] }, 'invalid_client_metadata'],
       [{ ...mcpClient, response_types: ['token'] }, 'invalid_client_metadata'],
       [{ ...mcpClient, client_name: 'x'.repeat(101) }, 'invalid_client_metadata'],
@@ -83,8 +90,8 @@ describe('dynamic client registration (RFC 7591)', () => {
   });
 
   it('allows ten registrations an hour from one address, then 429', async () => {
-    // One registration so far in this file.
-    for (let i = 0; i < 9; i++) assert.equal((await register({ ...mcpClient, client_name: `client ${i}` })).status, 201);
+    // Two registrations so far in this file.
+    for (let i = 0; i < 8; i++) assert.equal((await register({ ...mcpClient, client_name: `client ${i}` })).status, 201);
     const refused = await register(mcpClient);
     expectOAuthError(refused, 429, 'temporarily_unavailable');
     assert.match(refused.body.error_description, /too many client registrations from this address/);
