@@ -22,7 +22,7 @@ const EXPOSED_HEADERS = 'dpop-nonce, www-authenticate';
 const PREFLIGHT_MAX_AGE_S = 600;
 
 /** The request's `Origin` when it comes from a page on another origin than `issuer`'s; undefined otherwise. */
-export function crossOrigin(request: FastifyRequest, issuer: string): string | undefined {
+function crossOrigin(request: FastifyRequest, issuer: string): string | undefined {
   const origin = request.headers.origin;
   if (origin === undefined) return undefined;
   return origin === new URL(issuer).origin ? undefined : origin;

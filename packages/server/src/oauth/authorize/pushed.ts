@@ -17,7 +17,7 @@ const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
 /** Pushed requests are told apart from the authorization endpoint's own pending ones by this id prefix. */
 const PUSHED_ID_PREFIX = 'par_';
 /** RFC 9126 §2.2: short-lived; the client sends the browser on at once. */
-export const PUSHED_REQUEST_TTL_S = 60;
+const PUSHED_REQUEST_TTL_S = 60;
 
 /**
  * RFC 9126 pushed authorization requests: the client sends the authorization request's parameters
